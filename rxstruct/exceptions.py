@@ -1,0 +1,236 @@
+"""Every exception rxstruct raises, in one place.
+
+The tree::
+
+    RxStructError
+    ├── UsageError                  bad arguments, raised eagerly when an operator is built
+    ├── JsonError                   positioned: .offset, .line, .column, .excerpt
+    │   ├── JsonStreamError         the text is not JSON (malformed)
+    │   │   └── JsonLimitError      the text exceeds a configured limit (depth, size,
+    │   │                           string length)
+    │   └── IncompleteJsonError     the stream ended inside the value
+    └── ValidationFailedError       pydantic rejected a value: .errors()
+        ├── PartialValidationError  to_partial(..., on_invalid="error"): a completed field
+        ├── ItemValidationError     new_list_items: one list element (.index, .path)
+        └── FinalValidationError    validate_final: the complete document (.raw, .retry_messages())
+
+Stream errors travel through ``on_error``; only :class:`UsageError` is raised
+directly, at the moment a pipeline is assembled::
+
+    >>> import rxstruct as rs
+    >>> try:
+    ...     rs.PartialJsonDecoder().feed('{"a": tru}')
+    ... except rs.JsonStreamError as exc:
+    ...     print(exc.offset, exc.line, exc.column)
+    8 1 9
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = [
+    "FinalValidationError",
+    "IncompleteJsonError",
+    "ItemValidationError",
+    "JsonError",
+    "JsonLimitError",
+    "JsonStreamError",
+    "PartialValidationError",
+    "RxStructError",
+    "UsageError",
+    "ValidationFailedError",
+]
+
+
+class RxStructError(Exception):
+    """Base class of every error rxstruct raises or sends to ``on_error``."""
+
+
+class UsageError(RxStructError, ValueError):
+    """An operator or decoder was given arguments it cannot work with."""
+
+
+def _excerpt(text: str, offset: int, radius: int = 20) -> str:
+    start = max(0, offset - radius)
+    end = min(len(text), offset + radius)
+    before = text[start:offset]
+    after = text[offset:end]
+    prefix = "..." if start > 0 else ""
+    suffix = "..." if end < len(text) else ""
+    return f"{prefix}{before!r}>>>{after!r}{suffix}"
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, column
+
+
+class JsonError(RxStructError):
+    """A problem at a known position of the streamed text.
+
+    Attributes:
+        reason: What is wrong, without the position.
+        offset: 0-based character offset into the accumulated text.
+        line: 1-based line of ``offset``.
+        column: 1-based column of ``offset``.
+        excerpt: A short piece of the text around ``offset``; ``>>>`` marks it.
+    """
+
+    def __init__(self, reason: str, text: str, offset: int) -> None:
+        self.reason = reason
+        self.offset = offset
+        self.line, self.column = _line_column(text, offset)
+        self.excerpt = _excerpt(text, offset)
+        super().__init__(
+            f"{reason} at line {self.line} column {self.column} "
+            f"(char {offset}): {self.excerpt}"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(
+    cls: type[Exception], args: tuple[Any, ...], state: dict[str, Any]
+) -> Exception:
+    exc = cls.__new__(cls)
+    Exception.__init__(exc, *args)
+    exc.__dict__.update(state)
+    return exc
+
+
+class JsonStreamError(JsonError):
+    """The streamed text is not valid JSON (a malformed value)."""
+
+
+class JsonLimitError(JsonStreamError):
+    """The streamed text exceeds a limit of the decoder.
+
+    Attributes:
+        limit: Which limit: ``"max_depth"``, ``"max_size"`` or ``"max_string_length"``.
+        maximum: The configured maximum that was exceeded.
+    """
+
+    def __init__(
+        self, reason: str, text: str, offset: int, *, limit: str, maximum: int
+    ) -> None:
+        self.limit = limit
+        self.maximum = maximum
+        super().__init__(reason, text, offset)
+
+
+class IncompleteJsonError(JsonError):
+    """The stream ended before the JSON value was complete.
+
+    Typical cause: the model stopped on its token limit. ``offset`` is the end of
+    the text; ``open_path`` tells where the value was cut (``()`` is the root).
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        text: str,
+        offset: int,
+        *,
+        open_path: tuple[str | int, ...] | None = None,
+    ) -> None:
+        self.open_path = open_path
+        super().__init__(reason, text, offset)
+
+
+class ValidationFailedError(RxStructError):
+    """Pydantic rejected a value; the pydantic errors are kept.
+
+    Attributes:
+        validation_error: The original :class:`pydantic.ValidationError`.
+    """
+
+    def __init__(self, message: str, validation_error: Exception) -> None:
+        self.validation_error = validation_error
+        super().__init__(message)
+
+    def errors(self) -> Sequence[Any]:
+        """The pydantic error list (``ValidationError.errors()``)."""
+        errors = getattr(self.validation_error, "errors", None)
+        return list(errors()) if callable(errors) else []
+
+
+class PartialValidationError(ValidationFailedError):
+    """A completed field of a partial object is invalid (``on_invalid="error"``).
+
+    Attributes:
+        path: Where the invalid value sits, e.g. ``("recipes", 0, "prep_time")``.
+    """
+
+    def __init__(
+        self, message: str, validation_error: Exception, *, path: tuple[str | int, ...]
+    ) -> None:
+        self.path = path
+        super().__init__(message, validation_error)
+
+
+class ItemValidationError(ValidationFailedError):
+    """A completed list element failed validation in ``new_list_items``.
+
+    Attributes:
+        index: The element's index in its list.
+        path: The element's full path, e.g. ``("recipes", 3)``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        validation_error: Exception,
+        *,
+        index: int,
+        path: tuple[str | int, ...],
+    ) -> None:
+        self.index = index
+        self.path = path
+        super().__init__(message, validation_error)
+
+
+class FinalValidationError(ValidationFailedError):
+    """The complete document failed strict validation in ``validate_final``.
+
+    Attributes:
+        raw: The complete text the model produced.
+        model_name: The name of the model validated against.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        validation_error: Exception,
+        *,
+        raw: str,
+        model_name: str,
+    ) -> None:
+        self.raw = raw
+        self.model_name = model_name
+        super().__init__(message, validation_error)
+
+    def feedback(self) -> str:
+        """A message for the model that says what to fix, for a retry."""
+        lines = [
+            f"Your previous answer was not a valid {self.model_name}. Errors:",
+        ]
+        for error in self.errors():
+            location = ".".join(str(part) for part in error.get("loc", ())) or "(root)"
+            lines.append(f"- {location}: {error.get('msg', 'invalid')}")
+        lines.append("Answer again with corrected JSON only.")
+        return "\n".join(lines)
+
+    def retry_messages(self) -> list[dict[str, str]]:
+        """Chat messages to append to a conversation to re-ask the model.
+
+        Returns the model's own answer as an ``assistant`` message followed by a
+        ``user`` message carrying :meth:`feedback`.
+        """
+        return [
+            {"role": "assistant", "content": self.raw},
+            {"role": "user", "content": self.feedback()},
+        ]

@@ -1,4 +1,15 @@
-"""rxstruct: LLM token streams as ReactiveX pipelines of typed, partial objects."""
+"""rxstruct: LLM token streams as ReactiveX pipelines of typed, partial objects.
+
+Example:
+    >>> import reactivex as rx
+    >>> import rxstruct as rs
+    >>> chunks = rx.of('{"title": "Hel', 'lo"}')
+    >>> chunks.pipe(rs.accumulate_json()).subscribe(lambda s: print(s.value))
+    {'title': 'Hel'}
+    {'title': 'Hello'}
+    {'title': 'Hello'}
+    <...>
+"""
 
 from __future__ import annotations
 
@@ -14,5 +25,25 @@ from .exceptions import (
     UsageError,
     ValidationFailedError,
 )
+from .json import JsonSnapshot, PartialJsonDecoder, PathPattern, format_path
+from .operators import accumulate_json
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "FinalValidationError",
+    "IncompleteJsonError",
+    "ItemValidationError",
+    "JsonError",
+    "JsonLimitError",
+    "JsonSnapshot",
+    "JsonStreamError",
+    "PartialJsonDecoder",
+    "PartialValidationError",
+    "PathPattern",
+    "RxStructError",
+    "UsageError",
+    "ValidationFailedError",
+    "accumulate_json",
+    "format_path",
+]

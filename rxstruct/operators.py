@@ -8,7 +8,15 @@ error, letters are values.
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TypeVar
+
+from reactivex import Observable, abc
+
+__all__: list[str] = ["debounce"]
+
+_T = TypeVar("_T")
 
 # --- JSON (accumulate_json) ---------------------------------------------------
 
@@ -17,3 +25,56 @@ __all__: list[str] = []
 # --- lists and fields (new_list_items, completed_fields) ---------------------
 
 # --- timing (debounce) ---------------------------------------------------------
+
+
+def debounce(
+    interval: float | timedelta,
+    *,
+    scheduler: abc.SchedulerBase | None = None,
+) -> Callable[[Observable[_T]], Observable[_T]]:
+    """Emit the first value at once, then the latest value at most once per interval.
+
+    Rate limiting for UIs fed by token streams. Unlike reactivex's
+    ``ops.debounce``, which stays silent while values keep coming, this emits
+    the first value immediately and opens a window of ``interval``. Values
+    arriving inside the window are held and only the latest is kept; when the
+    window ends it is emitted and a new window opens. If nothing is held the
+    window closes and the next value is again emitted at once. A value is never
+    emitted twice and never after a newer one.
+
+    On completion the held value is emitted immediately (at the same time, not
+    after the window) and then the completion. On error the held value is
+    dropped and the error is forwarded at once.
+
+    .. marble::
+        :alt: debounce
+
+        -a-b-c-d-e-------f-g|
+        [   debounce(5)      ]
+        -a----c----e-----f--(g,|)
+
+    Args:
+        interval: Minimum time between two emissions, in seconds or as a
+            ``timedelta``. Must be positive.
+        scheduler: Scheduler for the window timers. Defaults to the scheduler
+            given at subscription, then to ``TimeoutScheduler``.
+
+    Returns:
+        An operator for ``Observable.pipe`` that emits a subsequence of its
+        source.
+
+    Raises:
+        UsageError: ``interval`` is not positive (raised when the operator is
+            built, not at subscription).
+
+    Example:
+        >>> import reactivex
+        >>> from reactivex import operators as ops
+        >>> from rxstruct import operators as rxs
+        >>> tokens = reactivex.of("{", '"a"', ": ", "1", "}")
+        >>> tokens.pipe(rxs.debounce(0.1), ops.to_list()).run()
+        ['{', '}']
+    """
+    from ._operators.timing import debounce_
+
+    return debounce_(interval, scheduler)

@@ -1,0 +1,31 @@
+"""The incremental partial-JSON decoder, usable without Rx.
+
+Example:
+    >>> from rxstruct.json import PartialJsonDecoder
+    >>> dec = PartialJsonDecoder()
+    >>> for chunk in ['{"ti', 'tle": "Hel', 'lo"}']:
+    ...     print(dec.feed(chunk).value)
+    {}
+    {'title': 'Hel'}
+    {'title': 'Hello'}
+    >>> dec.close().value
+    {'title': 'Hello'}
+"""
+
+from __future__ import annotations
+
+from ._decoder import PartialJsonDecoder
+from ._paths import WILDCARD, Path, PathPattern, format_path, parse_pattern
+from ._snapshot import Completed, JsonSnapshot, JsonValue
+
+__all__ = [
+    "WILDCARD",
+    "Completed",
+    "JsonSnapshot",
+    "JsonValue",
+    "PartialJsonDecoder",
+    "Path",
+    "PathPattern",
+    "format_path",
+    "parse_pattern",
+]

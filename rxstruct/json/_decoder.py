@@ -1,0 +1,741 @@
+"""The incremental partial-JSON decoder.
+
+:class:`PartialJsonDecoder` is fed text deltas and keeps a stack of the
+containers still open. Each character is looked at once: the work of a
+``feed`` is proportional to the new text plus the depth of the open path,
+never to the text accumulated so far.
+
+Completed sub-values (closed objects and arrays, strings, numbers, literals)
+are built once, when they close, and shared by reference by every later
+snapshot. A snapshot records only the open path (for each open container: its
+append-only list of closed children and how many of them it had), so taking
+one costs O(depth); its ``value`` is built on first access.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Final
+
+from ..exceptions import IncompleteJsonError, JsonLimitError, JsonStreamError, UsageError
+from ._paths import Path, format_path
+from ._snapshot import ARRAY, OBJECT, JsonSnapshot
+
+__all__ = ["PartialJsonDecoder"]
+
+# Parser states.
+_PRE: Final = 0  # before the top-level value: BOM, whitespace, prose, fences
+_VALUE: Final = 1  # a value is expected (after ':' or ',' in an array)
+_ARRAY_FIRST: Final = 2  # after '[': a value or ']'
+_OBJECT_FIRST: Final = 3  # after '{': a key or '}'
+_KEY: Final = 4  # after ',' in an object: a key
+_COLON: Final = 5  # after a key: ':'
+_AFTER: Final = 6  # after a value in a container: ',' or the closing bracket
+_STRING: Final = 7  # inside a string (a key or a value)
+_NUMBER: Final = 8  # inside a number
+_LITERAL: Final = 9  # inside true / false / null
+_DONE: Final = 10  # the top-level value is complete; the rest is trailing text
+_PROSE: Final = 11  # skipping prose before the value
+_FENCE: Final = 12  # skipping a markdown fence line (```json)
+
+_WS: Final = re.compile(r"[ \t\n\r]*")
+_STRING_RUN: Final = re.compile(r'[^"\\\x00-\x1f]+')
+_NUMBER_RUN: Final = re.compile(r"[0-9eE+\-.]+")
+_NUMBER: Final = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+_PROSE_STOP: Final = re.compile(r"[{\[`]")
+_HEX4: Final = re.compile(r"[0-9a-fA-F]{4}")
+_HEX: Final = frozenset("0123456789abcdefABCDEF")
+_SIMPLE_ESCAPES: Final = {
+    '"': '"',
+    "\\": "\\",
+    "/": "/",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+}
+_LITERALS: Final[dict[str, tuple[str, Any]]] = {
+    "t": ("true", True),
+    "f": ("false", False),
+    "n": ("null", None),
+}
+_WHITESPACE: Final = frozenset(" \t\n\r")
+_NUMBER_START: Final = frozenset("-0123456789")
+
+DEFAULT_MAX_DEPTH: Final = 512
+DEFAULT_MAX_SIZE: Final = 64 * 1024 * 1024
+DEFAULT_MAX_STRING_LENGTH: Final = 16 * 1024 * 1024
+
+
+class _Frame:
+    """An open container: its path and its append-only closed children."""
+
+    __slots__ = ("items", "key", "kind", "path")
+
+    def __init__(self, kind: int, path: Path) -> None:
+        self.kind = kind
+        self.path = path
+        # arrays: values; objects: (key, value) pairs. Only ever appended to.
+        self.items: list[Any] = []
+        self.key: str | None = None  # objects: the key of the member being read
+
+
+class PartialJsonDecoder:
+    """Decode a JSON value from text deltas, with a partial value after each.
+
+    ``feed`` never re-reads text it has seen; ``close`` checks the value is
+    complete. The final value equals ``json.loads`` of the whole text.
+
+    Args:
+        partial_strings: Show strings while they are written (default). When
+            False a string appears only once its closing quote arrived.
+        allow_prose: Skip text before the value (a sentence, a markdown fence
+            such as ```` ```json ````) instead of failing on it.
+        max_depth: Maximum nesting of objects and arrays.
+        max_size: Maximum number of characters fed in total.
+        max_string_length: Maximum length of one string (key or value).
+
+    Example:
+        >>> dec = PartialJsonDecoder()
+        >>> dec.feed('{"name": "Pa').value
+        {'name': 'Pa'}
+        >>> dec.feed('sta", "time": 1').value
+        {'name': 'Pasta'}
+        >>> dec.feed('5}').value
+        {'name': 'Pasta', 'time': 15}
+        >>> dec.close().done
+        True
+    """
+
+    def __init__(
+        self,
+        *,
+        partial_strings: bool = True,
+        allow_prose: bool = True,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+        max_size: int = DEFAULT_MAX_SIZE,
+        max_string_length: int = DEFAULT_MAX_STRING_LENGTH,
+    ) -> None:
+        for name, limit in (
+            ("max_depth", max_depth),
+            ("max_size", max_size),
+            ("max_string_length", max_string_length),
+        ):
+            if not isinstance(limit, int) or limit < 1:
+                raise UsageError(f"{name} must be a positive integer, got {limit!r}")
+        self.partial_strings = partial_strings
+        self.allow_prose = allow_prose
+        self.max_depth = max_depth
+        self.max_size = max_size
+        self.max_string_length = max_string_length
+
+        self._chunks: list[str] = []
+        self._size = 0  # characters fed
+        self._base = 0  # offset of the first character of _pending
+        self._pending = ""  # an escape sequence waiting for more text
+        self._state = _PRE
+        self._stack: list[_Frame] = []
+        self._after_string = _AFTER  # state after the current string closes
+        self._string_is_key = False
+        self._string_path: Path = ()
+        self._string_parts: list[str] = []
+        self._string_length = 0
+        self._string_start = 0
+        self._token: list[str] = []  # the number being read
+        self._token_start = 0
+        self._literal = ""
+        self._literal_value: Any = None
+        self._literal_matched = 0
+        self._fence_ticks = 0
+        self._root: Any = None
+        self._root_done = False
+        self._trailing_start = -1
+        self._error: Exception | None = None
+        self._closed = False
+        self._index = 0
+        # Per-feed reports, reset by each feed.
+        self._completed: list[tuple[Path, Any]] = []
+        self._changed: dict[Path, None] = {}
+
+    # -- public API -----------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        """True once the top-level value is complete."""
+        return self._root_done
+
+    def feed(self, text: str) -> JsonSnapshot:
+        """Decode ``text``, the next piece of the stream; return a snapshot.
+
+        Raises:
+            JsonStreamError: The text is not JSON (or exceeds a limit:
+                :class:`~rxstruct.JsonLimitError`).
+        """
+        if self._error is not None:
+            raise self._error
+        if self._closed:
+            raise UsageError("feed() after close()")
+        if not isinstance(text, str):
+            raise UsageError(f"feed() takes str, got {type(text).__name__}")
+        self._completed = []
+        self._changed = {}
+        if text:
+            if self._size + len(text) > self.max_size:
+                self._chunks.append(text)
+                self._size += len(text)
+                self._fail_limit(
+                    f"document longer than max_size={self.max_size} characters",
+                    self.max_size,
+                    "max_size",
+                    self.max_size,
+                )
+            self._chunks.append(text)
+            self._size += len(text)
+            try:
+                self._run(text)
+            except (JsonStreamError, IncompleteJsonError) as exc:
+                self._error = exc
+                raise
+        return self._snapshot(text, done=False)
+
+    def close(self) -> JsonSnapshot:
+        """End the stream; return the final snapshot (``done`` is True).
+
+        Raises:
+            IncompleteJsonError: The stream ended inside the value, or held none.
+            JsonStreamError: The last token is malformed (e.g. ``1.``).
+        """
+        if self._error is not None:
+            raise self._error
+        if self._closed:
+            raise UsageError("close() called twice")
+        self._closed = True
+        self._completed = []
+        self._changed = {}
+        try:
+            self._finish()
+        except (JsonStreamError, IncompleteJsonError) as exc:
+            self._error = exc
+            raise
+        return self._snapshot("", done=True)
+
+    # -- errors ---------------------------------------------------------------
+
+    def _text(self) -> str:
+        return "".join(self._chunks)
+
+    def _fail(self, reason: str, offset: int) -> None:
+        raise JsonStreamError(reason, self._text(), offset)
+
+    def _fail_limit(self, reason: str, offset: int, limit: str, maximum: int) -> None:
+        exc = JsonLimitError(reason, self._text(), offset, limit=limit, maximum=maximum)
+        self._error = exc
+        raise exc
+
+    def _open_path(self) -> Path:
+        if self._state == _STRING and not self._string_is_key:
+            return self._string_path
+        if self._stack:
+            return self._stack[-1].path
+        return ()
+
+    # -- the scanner ----------------------------------------------------------
+
+    def _run(self, chunk: str) -> None:  # noqa: C901 - one state machine, kept flat for speed
+        if self._pending:
+            buf = self._pending + chunk
+            self._pending = ""
+        else:
+            buf = chunk
+        base = self._base
+        n = len(buf)
+        i = 0
+        state = self._state
+        stack = self._stack
+        changed = self._changed
+        while i < n:
+            if state == _STRING:
+                m = _STRING_RUN.match(buf, i)
+                if m is not None:
+                    run = m.group()
+                    self._string_parts.append(run)
+                    self._string_length += len(run)
+                    if self._string_length > self.max_string_length:
+                        self._state = state
+                        self._fail_limit(
+                            f"string longer than max_string_length="
+                            f"{self.max_string_length}",
+                            base + i + len(run) - 1,
+                            "max_string_length",
+                            self.max_string_length,
+                        )
+                    if not self._string_is_key and self.partial_strings:
+                        changed[self._string_path] = None
+                    i = m.end()
+                    if i >= n:
+                        break
+                c = buf[i]
+                if c == '"':
+                    i += 1
+                    state = self._close_string()
+                elif c == "\\":
+                    consumed = self._escape(buf, i, base)
+                    if consumed == 0:
+                        self._pending = buf[i:]
+                        self._base = base + i
+                        self._state = state
+                        return
+                    i += consumed
+                else:
+                    self._fail(
+                        f"control character {c!r} in string (escape it)", base + i
+                    )
+                continue
+
+            if state == _AFTER:
+                c = buf[i]
+                if c in _WHITESPACE:
+                    i = _WS.match(buf, i).end()  # type: ignore[union-attr]  # [ \t\n\r]* always matches
+                    continue
+                frame = stack[-1]
+                if c == ",":
+                    state = _VALUE if frame.kind == ARRAY else _KEY
+                    i += 1
+                elif c == "]" and frame.kind == ARRAY:
+                    i += 1
+                    state = self._close_container()
+                elif c == "}" and frame.kind == OBJECT:
+                    i += 1
+                    state = self._close_container()
+                else:
+                    closer = "']'" if frame.kind == ARRAY else "'}'"
+                    what = "array element" if frame.kind == ARRAY else "object member"
+                    self._fail(
+                        f"expected ',' or {closer} after {what}, found {c!r}", base + i
+                    )
+                continue
+
+            if state in (_VALUE, _ARRAY_FIRST):
+                c = buf[i]
+                if c in _WHITESPACE:
+                    i = _WS.match(buf, i).end()  # type: ignore[union-attr]  # always matches
+                    continue
+                if c == "]" and state == _ARRAY_FIRST:
+                    i += 1
+                    state = self._close_container()
+                    continue
+                state = self._start_value(buf, i, base, c)
+                i += 1
+                continue
+
+            if state == _NUMBER:
+                m = _NUMBER_RUN.match(buf, i)
+                if m is not None:
+                    self._token.append(m.group())
+                    i = m.end()
+                    if i >= n:
+                        break
+                state = self._close_number()
+                continue
+
+            if state in (_OBJECT_FIRST, _KEY):
+                c = buf[i]
+                if c in _WHITESPACE:
+                    i = _WS.match(buf, i).end()  # type: ignore[union-attr]  # always matches
+                    continue
+                if c == '"':
+                    self._begin_string(key=True, offset=base + i)
+                    state = _STRING
+                    i += 1
+                elif c == "}" and state == _OBJECT_FIRST:
+                    i += 1
+                    state = self._close_container()
+                else:
+                    expected = "a key or '}'" if state == _OBJECT_FIRST else "a key"
+                    hint = " (keys need double quotes)" if c != "}" else ""
+                    if state == _KEY and c == "}":
+                        hint = " (trailing comma)"
+                    self._fail(f"expected {expected}, found {c!r}{hint}", base + i)
+                continue
+
+            if state == _COLON:
+                c = buf[i]
+                if c in _WHITESPACE:
+                    i = _WS.match(buf, i).end()  # type: ignore[union-attr]  # always matches
+                    continue
+                if c != ":":
+                    self._fail(f"expected ':' after key, found {c!r}", base + i)
+                i += 1
+                state = _VALUE
+                continue
+
+            if state == _LITERAL:
+                c = buf[i]
+                literal = self._literal
+                k = self._literal_matched
+                if c != literal[k]:
+                    if not stack and not self._root_done and self.allow_prose:
+                        # Top-level text that only looked like a literal: prose.
+                        state = _PROSE
+                        continue
+                    self._fail(
+                        f"invalid literal: expected {literal!r}", self._token_start
+                    )
+                i += 1
+                k += 1
+                if k == len(literal):
+                    state = self._finish_value(self._literal_value, self._child_path())
+                else:
+                    self._literal_matched = k
+                continue
+
+            if state == _DONE:
+                if self._trailing_start < 0:
+                    self._trailing_start = base + i
+                break
+
+            if state == _PRE:
+                c = buf[i]
+                if c in _WHITESPACE or c == "\ufeff":
+                    i += 1
+                    continue
+                if c == "`" and self.allow_prose:
+                    state = _FENCE
+                    self._fence_ticks = 0
+                    continue
+                if c in "{[" or c == '"' or c in _NUMBER_START or c in _LITERALS:
+                    state = self._start_value(buf, i, base, c)
+                    i += 1
+                    continue
+                if not self.allow_prose:
+                    self._fail(f"expected a JSON value, found {c!r}", base + i)
+                state = _PROSE
+                continue
+
+            if state == _PROSE:
+                m = _PROSE_STOP.search(buf, i)
+                if m is None:
+                    i = n
+                    break
+                i = m.start()
+                if buf[i] == "`":
+                    state = _FENCE
+                    self._fence_ticks = 0
+                else:
+                    state = self._start_value(buf, i, base, buf[i])
+                    i += 1
+                continue
+
+            if state == _FENCE:
+                c = buf[i]
+                if self._fence_ticks < 3:
+                    if c == "`":
+                        self._fence_ticks += 1
+                        i += 1
+                        continue
+                    state = _PROSE  # not a fence after all: the backticks are prose
+                    continue
+                j = buf.find("\n", i)
+                if j < 0:
+                    i = n
+                    break
+                i = j + 1
+                state = _PRE
+                continue
+
+            raise AssertionError(f"unknown parser state {state}")  # pragma: no cover
+        self._state = state
+        self._base = base + n
+
+    # -- values -----------------------------------------------------------------
+
+    def _child_path(self) -> Path:
+        stack = self._stack
+        if not stack:
+            return ()
+        frame = stack[-1]
+        if frame.kind == ARRAY:
+            return (*frame.path, len(frame.items))
+        return (*frame.path, frame.key)  # type: ignore[arg-type]  # key is set before a member value starts
+
+    def _start_value(self, buf: str, i: int, base: int, c: str) -> int:
+        """Start the value whose first character ``c`` is at ``buf[i]``."""
+        if c == "{" or c == "[":
+            stack = self._stack
+            if len(stack) >= self.max_depth:
+                self._fail_limit(
+                    f"nesting deeper than max_depth={self.max_depth}",
+                    base + i,
+                    "max_depth",
+                    self.max_depth,
+                )
+            path = self._child_path()
+            kind = OBJECT if c == "{" else ARRAY
+            stack.append(_Frame(kind, path))
+            self._changed[path] = None
+            return _OBJECT_FIRST if kind == OBJECT else _ARRAY_FIRST
+        if c == '"':
+            self._begin_string(key=False, offset=base + i)
+            return _STRING
+        if c in _NUMBER_START:
+            self._token = [c]
+            self._token_start = base + i
+            return _NUMBER
+        literal = _LITERALS.get(c)
+        if literal is not None:
+            self._literal, self._literal_value = literal
+            self._literal_matched = 1
+            self._token_start = base + i
+            return _LITERAL
+        if c in "]}":
+            self._fail(f"expected a value, found {c!r} (trailing comma?)", base + i)
+        self._fail(f"expected a value, found {c!r}", base + i)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _finish_value(self, value: Any, path: Path) -> int:
+        """Attach a completed value to its parent; return the next state."""
+        self._completed.append((path, value))
+        self._changed[path] = None
+        stack = self._stack
+        if not stack:
+            self._root = value
+            self._root_done = True
+            return _DONE
+        frame = stack[-1]
+        if frame.kind == ARRAY:
+            frame.items.append(value)
+        else:
+            frame.items.append((frame.key, value))
+            frame.key = None
+        return _AFTER
+
+    def _close_container(self) -> int:
+        frame = self._stack.pop()
+        if frame.kind == ARRAY:
+            value: Any = frame.items
+        else:
+            value = dict(frame.items)
+        return self._finish_value(value, frame.path)
+
+    def _begin_string(self, *, key: bool, offset: int) -> None:
+        self._string_is_key = key
+        self._string_parts = []
+        self._string_length = 0
+        self._string_start = offset
+        if not key:
+            path = self._child_path()
+            self._string_path = path
+            if self.partial_strings:
+                self._changed[path] = None
+
+    def _close_string(self) -> int:
+        parts = self._string_parts
+        text = parts[0] if len(parts) == 1 else "".join(parts)
+        if self._string_is_key:
+            self._stack[-1].key = text
+            return _COLON
+        return self._finish_value(text, self._string_path)
+
+    def _close_number(self) -> int:
+        token = "".join(self._token)
+        m = _NUMBER.fullmatch(token)
+        if m is None:
+            if not self._stack and not self._root_done and self.allow_prose:
+                return _PROSE  # e.g. "1. Here is the JSON" before the value
+            self._fail(
+                f"invalid number {token!r}",
+                self._token_start + _number_error_offset(token),
+            )
+        value: Any
+        if m.group(1) is None and m.group(2) is None:  # type: ignore[union-attr]  # m is set here
+            try:
+                value = int(token)
+            except ValueError:
+                self._fail(
+                    "integer too long for Python (sys.set_int_max_str_digits)",
+                    self._token_start,
+                )
+        else:
+            value = float(token)
+        return self._finish_value(value, self._child_path())
+
+    def _escape(self, buf: str, i: int, base: int) -> int:
+        """Decode the escape at ``buf[i]``; return its length, 0 when cut off."""
+        n = len(buf)
+        if i + 1 >= n:
+            return 0
+        c = buf[i + 1]
+        simple = _SIMPLE_ESCAPES.get(c)
+        if simple is not None:
+            self._append_string(simple)
+            return 2
+        if c != "u":
+            self._fail(f"invalid escape '\\{c}' in string", base + i)
+        code = self._hex4(buf, i + 2, base, i)
+        if code < 0:
+            return 0
+        if 0xDC00 <= code <= 0xDFFF:
+            self._fail("lone low surrogate in \\u escape", base + i)
+        if 0xD800 <= code <= 0xDBFF:
+            # A high surrogate must be followed by a low one: \uD83D\uDE00.
+            j = i + 6
+            for offset, expect in enumerate("\\u"):
+                if j + offset >= n:
+                    return 0
+                if buf[j + offset] != expect:
+                    self._fail("lone high surrogate in \\u escape", base + i)
+            low = self._hex4(buf, j + 2, base, j)
+            if low < 0:
+                return 0
+            if not 0xDC00 <= low <= 0xDFFF:
+                self._fail("lone high surrogate in \\u escape", base + i)
+            self._append_string(chr(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)))
+            return 12
+        self._append_string(chr(code))
+        return 6
+
+    def _hex4(self, buf: str, start: int, base: int, escape_at: int) -> int:
+        """Read 4 hex digits at ``start``; -1 when cut off."""
+        digits = buf[start : start + 4]
+        for k, d in enumerate(digits):
+            if d not in _HEX:
+                self._fail(
+                    f"invalid \\u escape: {d!r} is not a hex digit", base + start + k
+                )
+        if len(digits) < 4:
+            return -1
+        return int(digits, 16)
+
+    def _append_string(self, text: str) -> None:
+        self._string_parts.append(text)
+        self._string_length += len(text)
+        if self._string_length > self.max_string_length:
+            self._fail_limit(
+                f"string longer than max_string_length={self.max_string_length}",
+                self._size - 1,
+                "max_string_length",
+                self.max_string_length,
+            )
+        if not self._string_is_key and self.partial_strings:
+            self._changed[self._string_path] = None
+
+    # -- end of stream -------------------------------------------------------
+
+    def _finish(self) -> None:
+        state = self._state
+        end = self._size
+        if state == _NUMBER and not self._stack:
+            self._state = self._close_number()
+            if self._state == _PROSE:
+                state = _PROSE
+            else:
+                return
+        if self._root_done:
+            return
+        if state in (_PRE, _PROSE, _FENCE):
+            raise IncompleteJsonError(
+                "the stream ended before any JSON value", self._text(), end
+            )
+        open_path = self._open_path()
+        where = format_path(open_path)
+        if state == _STRING:
+            what = "a key" if self._string_is_key else "a string"
+        elif state == _NUMBER:
+            what = "a number"
+        elif state == _LITERAL:
+            what = f"the literal {self._literal!r}"
+        elif self._stack[-1].kind == ARRAY:
+            what = "an array"
+        else:
+            what = "an object"
+        raise IncompleteJsonError(
+            f"the stream ended inside {what} at {where}",
+            self._text(),
+            end,
+            open_path=open_path,
+        )
+
+    # -- snapshots ------------------------------------------------------------
+
+    def _snapshot(self, chunk: str, *, done: bool) -> JsonSnapshot:
+        index = self._index
+        self._index = index + 1
+        completed = tuple(self._completed)
+        changed = tuple(self._changed)
+        if self._root_done:
+            return JsonSnapshot(
+                chunk=chunk,
+                index=index,
+                done=done,
+                chunks=self._chunks,
+                n_chunks=len(self._chunks),
+                frames=(),
+                leaf=None,
+                root=self._root,
+                has_root=True,
+                completed=completed,
+                changed=changed,
+                open_path=None,
+                trailing_start=self._trailing_start,
+            )
+        stack = self._stack
+        frames = tuple(
+            (frame.kind, frame.items, len(frame.items), frame.key, frame.path)
+            for frame in stack
+        )
+        leaf: tuple[list[str], int] | None = None
+        open_path: Path | None = stack[-1].path if stack else None
+        if self._state == _STRING and not self._string_is_key:
+            open_path = self._string_path
+            if self.partial_strings:
+                leaf = (self._string_parts, len(self._string_parts))
+        return JsonSnapshot(
+            chunk=chunk,
+            index=index,
+            done=False,
+            chunks=self._chunks,
+            n_chunks=len(self._chunks),
+            frames=frames,
+            leaf=leaf,
+            root=None,
+            has_root=bool(frames) or leaf is not None,
+            completed=completed,
+            changed=changed,
+            open_path=open_path,
+            trailing_start=-1,
+        )
+
+
+def _number_error_offset(token: str) -> int:
+    """Offset within ``token`` of the first character a JSON number cannot have."""
+    i = 0
+    n = len(token)
+    if i < n and token[i] == "-":
+        i += 1
+    if i >= n:
+        return i
+    if token[i] == "0":
+        i += 1
+        if i < n and token[i].isdigit():
+            return i
+    elif token[i].isdigit():
+        while i < n and token[i].isdigit():
+            i += 1
+    else:
+        return i
+    if i < n and token[i] == ".":
+        i += 1
+        if i >= n or not token[i].isdigit():
+            return i
+        while i < n and token[i].isdigit():
+            i += 1
+    if i < n and token[i] in "eE":
+        i += 1
+        if i < n and token[i] in "+-":
+            i += 1
+        if i >= n or not token[i].isdigit():
+            return i
+        while i < n and token[i].isdigit():
+            i += 1
+    return min(i, n - 1) if i < n else i

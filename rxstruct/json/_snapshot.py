@@ -1,0 +1,243 @@
+"""Snapshots: what the decoder knows after one chunk, built lazily."""
+
+from __future__ import annotations
+
+from typing import Any, Final, TypeAlias
+
+from ._paths import Path, format_path
+
+__all__ = ["ARRAY", "OBJECT", "Completed", "JsonSnapshot", "JsonValue"]
+
+JsonValue: TypeAlias = (
+    dict[str, "JsonValue"] | list["JsonValue"] | str | int | float | bool | None
+)
+"""A decoded JSON value (what ``json.loads`` returns)."""
+
+Completed: TypeAlias = tuple[Path, Any]
+"""A value that closed: ``(path, value)``."""
+
+OBJECT: Final = 0
+ARRAY: Final = 1
+
+# (kind, closed children (append-only), how many of them, open key, path)
+_FrameState: TypeAlias = tuple[int, list[Any], int, "str | None", Path]
+
+_MISSING: Final[Any] = object()
+
+
+class JsonSnapshot:
+    """The state of a JSON stream after one chunk.
+
+    A snapshot is immutable: the value it shows never changes afterwards, even
+    as the decoder goes on. Taking one costs O(depth of the open path); the
+    :attr:`value` is built on first access and shares every completed
+    sub-value with the snapshots before and after it.
+
+    Attributes:
+        chunk: The text delta this snapshot follows ("" for the closing one).
+        index: 0-based number of this snapshot in its stream.
+        done: True only on the snapshot of a completed stream (after ``close``).
+        completed: ``(path, value)`` of every value that closed in this chunk,
+            innermost first, in text order: strings, numbers, literals,
+            objects and arrays. The root appears when the whole value closes.
+        changed: The deepest paths whose visible value changed in this chunk
+            (appeared, grew, or completed); their ancestors changed too.
+        open_path: Path of the deepest value still being written, or None when
+            the top-level value is complete or has not started.
+
+    Example:
+        >>> from rxstruct.json import PartialJsonDecoder
+        >>> snap = PartialJsonDecoder().feed('{"tags": ["a", "b"], "n')
+        >>> snap.value, snap.open_path
+        ({'tags': ['a', 'b']}, ())
+        >>> snap.is_complete(("tags",)), snap.is_complete(())
+        (True, False)
+    """
+
+    __slots__ = (
+        "_cache",
+        "_chunks",
+        "_frames",
+        "_has_root",
+        "_leaf",
+        "_n_chunks",
+        "_root",
+        "_trailing_start",
+        "changed",
+        "chunk",
+        "completed",
+        "done",
+        "index",
+        "open_path",
+    )
+
+    def __init__(
+        self,
+        *,
+        chunk: str,
+        index: int,
+        done: bool,
+        chunks: list[str],
+        n_chunks: int,
+        frames: tuple[_FrameState, ...],
+        leaf: tuple[list[str], int] | None,
+        root: Any,
+        has_root: bool,
+        completed: tuple[Completed, ...],
+        changed: tuple[Path, ...],
+        open_path: Path | None,
+        trailing_start: int,
+    ) -> None:
+        self.chunk = chunk
+        self.index = index
+        self.done = done
+        self.completed = completed
+        self.changed = changed
+        self.open_path = open_path
+        self._chunks = chunks
+        self._n_chunks = n_chunks
+        self._frames = frames
+        self._leaf = leaf
+        self._root = root
+        self._has_root = has_root
+        self._trailing_start = trailing_start
+        self._cache: Any = _MISSING
+
+    # -- value -------------------------------------------------------------
+
+    @property
+    def has_value(self) -> bool:
+        """True once any part of the top-level value is visible."""
+        return self._has_root
+
+    @property
+    def complete(self) -> bool:
+        """True when the top-level value is complete (its last token arrived)."""
+        return self.open_path is None and self._has_root
+
+    @property
+    def value(self) -> Any:
+        """The partial value: complete parts plus what is written of open ones.
+
+        None until anything is visible (see :attr:`has_value`).
+        """
+        cached = self._cache
+        if cached is not _MISSING:
+            return cached
+        value = self._build()
+        self._cache = value
+        return value
+
+    def _build(self) -> Any:
+        if not self._frames:
+            if self._leaf is not None:
+                parts, count = self._leaf
+                return "".join(parts[:count])
+            return self._root
+        child: Any = _MISSING
+        if self._leaf is not None:
+            parts, count = self._leaf
+            child = "".join(parts[:count])
+        for kind, items, count, key, _path in reversed(self._frames):
+            if kind == ARRAY:
+                node: Any = items[:count]
+                if child is not _MISSING:
+                    node.append(child)
+            else:
+                node = dict(items[:count]) if count else {}
+                if child is not _MISSING:
+                    node[key] = child
+            child = node
+        return child
+
+    # -- text ------------------------------------------------------------------
+
+    @property
+    def text(self) -> str:
+        """All text received up to and including this chunk."""
+        return "".join(self._chunks[: self._n_chunks])
+
+    @property
+    def trailing(self) -> str:
+        """Text after the complete top-level value (a closing fence, prose)."""
+        if self._trailing_start < 0:
+            return ""
+        return self.text[self._trailing_start :]
+
+    # -- completion ----------------------------------------------------------
+
+    def is_complete(self, path: Path = ()) -> bool:
+        """True when the value at ``path`` exists and is complete.
+
+        Args:
+            path: Keys and indices from the root, e.g. ``("recipes", 0)``.
+        """
+        if not self._has_root:
+            return False
+        open_path = self.open_path
+        if open_path is not None and open_path[: len(path)] == path:
+            return False
+        return _lookup(self, path) is not _MISSING
+
+    def get(self, path: Path, default: Any = None) -> Any:
+        """The partial value at ``path``, or ``default`` when not visible yet."""
+        found = _lookup(self, path)
+        return default if found is _MISSING else found
+
+    def __repr__(self) -> str:
+        state = "done" if self.done else ("complete" if self.complete else "partial")
+        where = "" if self.open_path is None else f" open at {format_path(self.open_path)}"
+        return f"<JsonSnapshot #{self.index} {state}{where}: {self.value!r}>"
+
+
+def _lookup(snapshot: JsonSnapshot, path: Path) -> Any:
+    """Find ``path`` walking only the open frames, not building the whole value."""
+    if not snapshot._has_root:
+        return _MISSING
+    frames = snapshot._frames
+    if not frames:
+        return _walk(snapshot.value, path)
+    for level, (kind, items, count, _key, _frame_path) in enumerate(frames):
+        if level == len(path):
+            return _walk(snapshot.value, path)  # an open container
+        part = path[level]
+        if level + 1 < len(frames):
+            open_part: Any = frames[level + 1][4][-1]
+        elif snapshot._leaf is not None and snapshot.open_path:
+            open_part = snapshot.open_path[-1]
+        else:
+            open_part = _MISSING
+        if part == open_part and type(part) is type(open_part):
+            if level + 1 < len(frames):
+                continue
+            return _walk(snapshot.value, path)  # the open string
+        return _walk(_closed_child(kind, items, count, part), path[level + 1 :])
+    return _walk(snapshot.value, path)
+
+
+def _walk(node: Any, path: Path) -> Any:
+    for part in path:
+        if node is _MISSING:
+            return node
+        if isinstance(node, dict) and isinstance(part, str):
+            node = node.get(part, _MISSING)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            return _MISSING
+    return node
+
+
+def _closed_child(kind: int, items: list[Any], count: int, part: str | int) -> Any:
+    if kind == ARRAY:
+        if isinstance(part, int) and 0 <= part < count:
+            return items[part]
+        return _MISSING
+    if not isinstance(part, str):
+        return _MISSING
+    found: Any = _MISSING
+    for k in range(count):
+        member_key, member_value = items[k]
+        if member_key == part:
+            found = member_value
+    return found

@@ -4,11 +4,10 @@ Example:
     >>> import reactivex as rx
     >>> import rxstruct as rs
     >>> chunks = rx.of('{"title": "Hel', 'lo"}')
-    >>> chunks.pipe(rs.accumulate_json()).subscribe(lambda s: print(s.value))
+    >>> _ = chunks.pipe(rs.accumulate_json()).subscribe(lambda s: print(s.value))
     {'title': 'Hel'}
     {'title': 'Hello'}
     {'title': 'Hello'}
-    <...>
 """
 
 from __future__ import annotations

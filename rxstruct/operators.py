@@ -10,15 +10,70 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from reactivex import Observable, abc
 
-__all__: list[str] = ["debounce"]
+from .json import JsonSnapshot
+
+__all__: list[str] = [
+    "accumulate_json",
+    "debounce",
+]
 
 _T = TypeVar("_T")
 
 # --- JSON (accumulate_json) ---------------------------------------------------
+
+
+def accumulate_json(
+    **decoder_options: Any,
+) -> Callable[[Observable[str]], Observable[JsonSnapshot]]:
+    """Decode a stream of text deltas into a stream of JSON snapshots.
+
+    One :class:`~rxstruct.json.JsonSnapshot` per chunk, then one more with
+    ``done=True`` when the source completes with a complete value. The work per
+    chunk is proportional to the chunk, not to the text so far. Each
+    subscription gets its own decoder.
+
+    .. code-block:: text
+
+        ---a------b---------c-----|
+        [     accumulate_json()    ]
+        ---A------B---------C-----(D|)
+
+        a = '{"title": "Hel'    A.value = {'title': 'Hel'}
+        b = 'lo", "n": 4'       B.value = {'title': 'Hello'}   (4 may go on: 42)
+        c = '2}'                C.value = {'title': 'Hello', 'n': 42}
+                                D.value = C.value, D.done = True
+
+    Errors go to ``on_error``: :class:`~rxstruct.JsonStreamError` for malformed
+    text (with offset, line, column and an excerpt),
+    :class:`~rxstruct.JsonLimitError` past a limit, and
+    :class:`~rxstruct.IncompleteJsonError` when the source completes inside the
+    value.
+
+    Args:
+        **decoder_options: Options of :class:`~rxstruct.json.PartialJsonDecoder`:
+            ``partial_strings``, ``allow_prose``, ``max_depth``, ``max_size``,
+            ``max_string_length``.
+
+    Returns:
+        An operator from ``Observable[str]`` to ``Observable[JsonSnapshot]``.
+
+    Example:
+        >>> import reactivex as rx
+        >>> import rxstruct as rs
+        >>> _ = rx.of('{"n": 4', '2}').pipe(rs.accumulate_json()).subscribe(
+        ...     lambda s: print(s.value, s.done))
+        {} False
+        {'n': 42} False
+        {'n': 42} True
+    """
+    from ._operators.json import accumulate_json_
+
+    return accumulate_json_(**decoder_options)
+
 
 # --- partial objects (to_partial, distinct_fields, validate_final) -----------
 

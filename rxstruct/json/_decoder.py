@@ -236,6 +236,8 @@ class PartialJsonDecoder:
     def _open_path(self) -> Path:
         if self._state == _STRING and not self._string_is_key:
             return self._string_path
+        if self._state in (_NUMBER, _LITERAL):
+            return self._child_path()
         if self._stack:
             return self._stack[-1].path
         return ()

@@ -262,13 +262,13 @@ class PartialJsonDecoder:
                 if m is not None:
                     run = m.group()
                     self._string_parts.append(run)
-                    self._string_length += len(run)
+                    before = self._string_length
+                    self._string_length = before + len(run)
                     if self._string_length > self.max_string_length:
-                        self._state = state
                         self._fail_limit(
                             f"string longer than max_string_length="
                             f"{self.max_string_length}",
-                            base + i + len(run) - 1,
+                            base + i + self.max_string_length - before,
                             "max_string_length",
                             self.max_string_length,
                         )

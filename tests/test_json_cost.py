@@ -1,0 +1,103 @@
+"""The cost guard: work per chunk stays flat as the document grows.
+
+Counts work, never time: Python-level calls (``sys.setprofile`` events) and the
+largest temporary allocation (``tracemalloc`` peak, 90th percentile) of each ``feed``. A decoder
+that re-scanned or copied the buffer would grow both with the document.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import tracemalloc
+from types import FrameType
+from typing import Any
+
+import pytest
+
+from rxstruct.json import PartialJsonDecoder
+
+CHUNK = 4
+WINDOW = 300
+
+
+def list_of_models(size: int, seed: int = 7) -> str:
+    """A ``{"ideas": [{title, blurb, score, tags}]}`` document of about ``size`` chars."""
+    rng = random.Random(seed)
+    words = "fast cheap bold quiet bright local smart green open daily".split()
+    ideas: list[dict[str, Any]] = []
+    text = ""
+    while len(text) < size:
+        ideas.append(
+            {
+                "title": " ".join(rng.choices(words, k=3)).title(),
+                "blurb": " ".join(rng.choices(words, k=12)) + ".",
+                "score": rng.randint(1, 100),
+                "tags": rng.choices(words, k=2),
+            }
+        )
+        if len(ideas) % 64 == 0 or len(text) < 4096:
+            text = json.dumps({"ideas": ideas}, indent=1)
+    return json.dumps({"ideas": ideas}, indent=1)
+
+
+def work_per_chunk(document: str) -> tuple[float, int]:
+    """Mean profile events and p90 transient bytes per feed, late in the document."""
+    chunks = [document[i : i + CHUNK] for i in range(0, len(document), CHUNK)]
+    size = min(WINDOW, len(chunks) // 3)
+    window = chunks[-2 * size : -size]
+    decoder = PartialJsonDecoder()
+    for chunk in chunks[: -2 * size]:
+        decoder.feed(chunk)
+
+    events = 0
+
+    def count(frame: FrameType, event: str, arg: object) -> None:
+        nonlocal events
+        events += 1
+
+    sys.setprofile(count)
+    try:
+        for chunk in window:
+            decoder.feed(chunk)
+    finally:
+        sys.setprofile(None)
+
+    peaks: list[int] = []
+    tracemalloc.start()
+    try:
+        for chunk in chunks[-size:]:
+            before, _ = tracemalloc.get_traced_memory()
+            tracemalloc.reset_peak()
+            decoder.feed(chunk)
+            _, top = tracemalloc.get_traced_memory()
+            peaks.append(top - before)
+    finally:
+        tracemalloc.stop()
+    decoder.close()
+    # 90th percentile: the cost is amortized (the list of received chunks
+    # grows by reallocation now and then), a copy per chunk would show here.
+    peaks.sort()
+    return events / len(window), peaks[int(len(peaks) * 0.9)]
+
+
+@pytest.fixture(scope="module")
+def costs() -> dict[int, tuple[float, int]]:
+    return {size: work_per_chunk(list_of_models(size)) for size in (1_000, 100_000, 1_000_000)}
+
+
+def test_calls_per_chunk_are_flat(costs: dict[int, tuple[float, int]]) -> None:
+    """Python calls per 4-character chunk at 1 MB are those at 1 KB."""
+    small, _ = costs[1_000]
+    for size in (100_000, 1_000_000):
+        calls, _ = costs[size]
+        assert calls <= small * 1.25, (size, calls, small)
+
+
+def test_temporary_memory_per_chunk_is_flat(costs: dict[int, tuple[float, int]]) -> None:
+    """No feed allocates in proportion to the document (no buffer copies)."""
+    _, small = costs[1_000]
+    for size in (100_000, 1_000_000):
+        _, peak = costs[size]
+        assert peak <= max(small * 2, 4096), (size, peak, small)

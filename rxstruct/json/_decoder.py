@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from ..exceptions import IncompleteJsonError, JsonLimitError, JsonStreamError, UsageError
 from ._paths import Path, format_path
-from ._snapshot import ARRAY, OBJECT, JsonSnapshot
+from ._snapshot import ARRAY, OBJECT, JsonSnapshot, _FrameState
 
 __all__ = ["PartialJsonDecoder"]
 
@@ -136,6 +136,7 @@ class PartialJsonDecoder:
         self._pending = ""  # an escape sequence waiting for more text
         self._state = _PRE
         self._stack: list[_Frame] = []
+        self._frames: tuple[_FrameState, ...] | None = ()  # snapshot of the stack
         self._after_string = _AFTER  # state after the current string closes
         self._string_is_key = False
         self._string_path: Path = ()
@@ -178,8 +179,10 @@ class PartialJsonDecoder:
             raise UsageError("feed() after close()")
         if not isinstance(text, str):
             raise UsageError(f"feed() takes str, got {type(text).__name__}")
-        self._completed = []
-        self._changed = {}
+        if self._completed:
+            self._completed = []
+        if self._changed:
+            self._changed = {}
         if text:
             if self._size + len(text) > self.max_size:
                 self._chunks.append(text)
@@ -475,6 +478,7 @@ class PartialJsonDecoder:
             path = self._child_path()
             kind = OBJECT if c == "{" else ARRAY
             stack.append(_Frame(kind, path))
+            self._frames = None
             self._changed[path] = None
             return _OBJECT_FIRST if kind == OBJECT else _ARRAY_FIRST
         if c == '"':
@@ -499,6 +503,7 @@ class PartialJsonDecoder:
         """Attach a completed value to its parent; return the next state."""
         self._completed.append((path, value))
         self._changed[path] = None
+        self._frames = None
         stack = self._stack
         if not stack:
             self._root = value
@@ -536,6 +541,7 @@ class PartialJsonDecoder:
         text = parts[0] if len(parts) == 1 else "".join(parts)
         if self._string_is_key:
             self._stack[-1].key = text
+            self._frames = None
             return _COLON
         return self._finish_value(text, self._string_path)
 
@@ -663,50 +669,30 @@ class PartialJsonDecoder:
     def _snapshot(self, chunk: str, *, done: bool) -> JsonSnapshot:
         index = self._index
         self._index = index + 1
-        completed = tuple(self._completed)
-        changed = tuple(self._changed)
+        completed = tuple(self._completed) if self._completed else ()
+        changed = tuple(self._changed) if self._changed else ()
+        n_chunks = len(self._chunks)
         if self._root_done:
             return JsonSnapshot(
-                chunk=chunk,
-                index=index,
-                done=done,
-                chunks=self._chunks,
-                n_chunks=len(self._chunks),
-                frames=(),
-                leaf=None,
-                root=self._root,
-                has_root=True,
-                completed=completed,
-                changed=changed,
-                open_path=None,
-                trailing_start=self._trailing_start,
+                chunk, index, done, self._chunks, n_chunks, (), None,
+                self._root, True, completed, changed, None, self._trailing_start,
+            )  # fmt: skip
+        frames = self._frames
+        if frames is None:
+            # Rebuilt only when a container opens, closes or gains a child.
+            frames = self._frames = tuple(
+                [(f.kind, f.items, len(f.items), f.key, f.path) for f in self._stack]
             )
-        stack = self._stack
-        frames = tuple(
-            (frame.kind, frame.items, len(frame.items), frame.key, frame.path)
-            for frame in stack
-        )
         leaf: tuple[list[str], int] | None = None
-        open_path: Path | None = stack[-1].path if stack else None
+        open_path: Path | None = frames[-1][4] if frames else None
         if self._state == _STRING and not self._string_is_key:
             open_path = self._string_path
             if self.partial_strings:
                 leaf = (self._string_parts, len(self._string_parts))
         return JsonSnapshot(
-            chunk=chunk,
-            index=index,
-            done=False,
-            chunks=self._chunks,
-            n_chunks=len(self._chunks),
-            frames=frames,
-            leaf=leaf,
-            root=None,
-            has_root=bool(frames) or leaf is not None,
-            completed=completed,
-            changed=changed,
-            open_path=open_path,
-            trailing_start=-1,
-        )
+            chunk, index, False, self._chunks, n_chunks, frames, leaf,
+            None, bool(frames) or leaf is not None, completed, changed, open_path, -1,
+        )  # fmt: skip
 
 
 def _number_error_offset(token: str) -> int:

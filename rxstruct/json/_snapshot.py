@@ -73,7 +73,6 @@ class JsonSnapshot:
 
     def __init__(
         self,
-        *,
         chunk: str,
         index: int,
         done: bool,

@@ -22,7 +22,7 @@ directly, at the moment a pipeline is assembled::
     ...     rs.PartialJsonDecoder().feed('{"a": tru}')
     ... except rs.JsonStreamError as exc:
     ...     print(exc.offset, exc.line, exc.column)
-    8 1 9
+    6 1 7
 """
 
 from __future__ import annotations

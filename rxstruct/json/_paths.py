@@ -66,6 +66,8 @@ class PathPattern:
         >>> p.matches(("recipes", 3, "name"))
         True
         >>> p.is_prefix_of(("recipes", 3))
+        True
+        >>> p.matches(("recipes", 3))
         False
         >>> p.matches_prefix_of(("recipes", 3, "name", 0))
         True

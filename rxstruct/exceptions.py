@@ -3,16 +3,17 @@
 The tree::
 
     RxStructError
-    ├── UsageError                  bad arguments, raised eagerly when an operator is built
+    ├── UsageError                  bad arguments, raised when a pipeline is built
     ├── JsonError                   positioned: .offset, .line, .column, .excerpt
     │   ├── JsonStreamError         the text is not JSON (malformed)
     │   │   └── JsonLimitError      the text exceeds a configured limit (depth, size,
     │   │                           string length)
     │   └── IncompleteJsonError     the stream ended inside the value
     └── ValidationFailedError       pydantic rejected a value: .errors()
-        ├── PartialValidationError  to_partial(..., on_invalid="error"): a completed field
+        ├── PartialValidationError  to_partial(on_invalid="error"): a completed field
         ├── ItemValidationError     new_list_items: one list element (.index, .path)
-        └── FinalValidationError    validate_final: the complete document (.raw, .retry_messages())
+        └── FinalValidationError    validate_final: the whole document (.raw,
+                                    .retry_messages())
 
 Stream errors travel through ``on_error``; only :class:`UsageError` is raised
 directly, at the moment a pipeline is assembled::

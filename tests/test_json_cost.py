@@ -1,7 +1,7 @@
 """The cost guard: work per chunk stays flat as the document grows.
 
-Counts work, never time: Python-level calls (``sys.setprofile`` events) and the
-largest temporary allocation (``tracemalloc`` peak, 90th percentile) of each ``feed``. A decoder
+Counts work, never time: Python-level calls (``sys.setprofile`` events) and
+the temporary allocation (``tracemalloc`` peak, 90th percentile) of each feed. A decoder
 that re-scanned or copied the buffer would grow both with the document.
 """
 
@@ -23,7 +23,7 @@ WINDOW = 300
 
 
 def list_of_models(size: int, seed: int = 7) -> str:
-    """A ``{"ideas": [{title, blurb, score, tags}]}`` document of about ``size`` chars."""
+    """A ``{"ideas": [{title, blurb, score, tags}]}`` document of ``size`` chars."""
     rng = random.Random(seed)
     words = "fast cheap bold quiet bright local smart green open daily".split()
     ideas: list[dict[str, Any]] = []
@@ -84,7 +84,10 @@ def work_per_chunk(document: str) -> tuple[float, int]:
 
 @pytest.fixture(scope="module")
 def costs() -> dict[int, tuple[float, int]]:
-    return {size: work_per_chunk(list_of_models(size)) for size in (1_000, 100_000, 1_000_000)}
+    return {
+        size: work_per_chunk(list_of_models(size))
+        for size in (1_000, 100_000, 1_000_000)
+    }
 
 
 def test_calls_per_chunk_are_flat(costs: dict[int, tuple[float, int]]) -> None:
@@ -95,7 +98,9 @@ def test_calls_per_chunk_are_flat(costs: dict[int, tuple[float, int]]) -> None:
         assert calls <= small * 1.25, (size, calls, small)
 
 
-def test_temporary_memory_per_chunk_is_flat(costs: dict[int, tuple[float, int]]) -> None:
+def test_temporary_memory_per_chunk_is_flat(
+    costs: dict[int, tuple[float, int]],
+) -> None:
     """No feed allocates in proportion to the document (no buffer copies)."""
     _, small = costs[1_000]
     for size in (100_000, 1_000_000):

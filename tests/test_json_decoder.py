@@ -12,7 +12,7 @@ from tests.recordings import NAMES, load
 
 DOCUMENTS = [
     '{"title": "Pasta", "minutes": 15, "tags": ["quick", "cheap"], "ok": true}',
-    '[1, -2.5, 3e10, 0, -0, 1E-3, 12345678901234567890123, null, false, true]',
+    "[1, -2.5, 3e10, 0, -0, 1E-3, 12345678901234567890123, null, false, true]",
     '{"a": {"b": {"c": [[], {}, [{}], {"d": [1, [2, [3]]]}]}}}',
     '"caf\\u00e9 \\ud83d\\ude00 \\"quoted\\" \\\\ back \\/ \\b\\f\\n\\r\\t"',
     '{"emoji": "😀 日本語 Ελληνικά", "mixed": "a\\u0000b"}',
@@ -31,7 +31,7 @@ DOCUMENTS = [
 
 @pytest.mark.parametrize("document", DOCUMENTS)
 def test_every_prefix_split(document: str) -> None:
-    """Every two-chunk split of a document decodes to json.loads and stays consistent."""
+    """Every two-chunk split decodes to json.loads and stays consistent."""
     expected = json.loads(document)
     for cut in range(len(document) + 1):
         if document.count('"dup"') == 2:

@@ -58,8 +58,20 @@ BAD_INPUTS: list[tuple[str, str, dict[str, Any], type[Exception], int]] = [
     ("no prose allowed", "Here: {}", {"allow_prose": False}, JsonStreamError, 0),
     ("too deep", "[" * 100_000, {}, JsonLimitError, 512),
     ("too deep, custom", '{"a": [[', {"max_depth": 2}, JsonLimitError, 7),
-    ("string too long", '["' + "x" * 50 + '"]', {"max_string_length": 10}, JsonLimitError, 12),
-    ("document too large", "[" + "1," * 100 + "1]", {"max_size": 64}, JsonLimitError, 64),
+    (
+        "string too long",
+        '["' + "x" * 50 + '"]',
+        {"max_string_length": 10},
+        JsonLimitError,
+        12,
+    ),
+    (
+        "document too large",
+        "[" + "1," * 100 + "1]",
+        {"max_size": 64},
+        JsonLimitError,
+        64,
+    ),
     ("integer too long", "[" + "9" * 5000 + "]", {}, JsonStreamError, 1),
 ]
 

@@ -41,9 +41,7 @@ def test_replay_speed() -> None:
 def test_replay_dispose_stops() -> None:
     """Disposing the subscription stops the replay."""
     scheduler = TestScheduler()
-    results = scheduler.start(
-        lambda: replay([(1.0, "a"), (5.0, "b")]), disposed=203
-    )
+    results = scheduler.start(lambda: replay([(1.0, "a"), (5.0, "b")]), disposed=203)
     assert results.messages == [ReactiveTest.on_next(201.0, "a")]
 
 

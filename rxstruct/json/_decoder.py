@@ -17,7 +17,12 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
-from ..exceptions import IncompleteJsonError, JsonLimitError, JsonStreamError, UsageError
+from ..exceptions import (
+    IncompleteJsonError,
+    JsonLimitError,
+    JsonStreamError,
+    UsageError,
+)
 from ._paths import Path, format_path
 from ._snapshot import ARRAY, OBJECT, JsonSnapshot, _FrameState
 
@@ -41,7 +46,7 @@ _FENCE: Final = 12  # skipping a markdown fence line (```json)
 _WS: Final = re.compile(r"[ \t\n\r]*")
 _STRING_RUN: Final = re.compile(r'[^"\\\x00-\x1f]+')
 _NUMBER_RUN: Final = re.compile(r"[0-9eE+\-.]+")
-_NUMBER: Final = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+_NUMBER_TOKEN: Final = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 _PROSE_STOP: Final = re.compile(r"[{\[`]")
 _HEX4: Final = re.compile(r"[0-9a-fA-F]{4}")
 _HEX: Final = frozenset("0123456789abcdefABCDEF")
@@ -247,7 +252,7 @@ class PartialJsonDecoder:
 
     # -- the scanner ----------------------------------------------------------
 
-    def _run(self, chunk: str) -> None:  # noqa: C901 - one state machine, kept flat for speed
+    def _run(self, chunk: str) -> None:
         if self._pending:
             buf = self._pending + chunk
             self._pending = ""
@@ -547,7 +552,7 @@ class PartialJsonDecoder:
 
     def _close_number(self) -> int:
         token = "".join(self._token)
-        m = _NUMBER.fullmatch(token)
+        m = _NUMBER_TOKEN.fullmatch(token)
         if m is None:
             if not self._stack and not self._root_done and self.allow_prose:
                 return _PROSE  # e.g. "1. Here is the JSON" before the value

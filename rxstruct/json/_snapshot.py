@@ -185,7 +185,9 @@ class JsonSnapshot:
 
     def __repr__(self) -> str:
         state = "done" if self.done else ("complete" if self.complete else "partial")
-        where = "" if self.open_path is None else f" open at {format_path(self.open_path)}"
+        where = (
+            "" if self.open_path is None else f" open at {format_path(self.open_path)}"
+        )
         return f"<JsonSnapshot #{self.index} {state}{where}: {self.value!r}>"
 
 

@@ -19,13 +19,13 @@ from ._paths import WILDCARD, Path, PathPattern, format_path, parse_pattern
 from ._snapshot import Completed, JsonSnapshot, JsonValue
 
 __all__ = [
-    "WILDCARD",
     "Completed",
     "JsonSnapshot",
     "JsonValue",
     "PartialJsonDecoder",
     "Path",
     "PathPattern",
+    "WILDCARD",
     "format_path",
     "parse_pattern",
 ]

@@ -19,9 +19,9 @@ from typing import Final, TypeAlias
 from ..exceptions import UsageError
 
 __all__ = [
-    "WILDCARD",
     "Path",
     "PathPattern",
+    "WILDCARD",
     "format_path",
     "parse_pattern",
 ]

@@ -1,0 +1,43 @@
+"""Test your own rxstruct pipelines in virtual time, without sleeping.
+
+A thin layer over :mod:`reactivex.testing`: draw the token stream as a marble
+diagram, run the pipeline on a fresh ``TestScheduler``, and compare what came
+out, either as a marble diagram or as a table of timed notifications::
+
+    >>> from reactivex import operators as ops
+    >>> from rxstruct import operators as rxs
+    >>> from rxstruct.testing import run_in_virtual_time, token_marbles
+    >>> chunks = {"a": '{"ti', "b": 'tle": ', "c": '"Hi"', "d": "}"}
+    >>> source = token_marbles("-a-b-c-d|", chunks)
+    >>> text_so_far = source.pipe(ops.scan(lambda text, chunk: text + chunk, ""))
+    >>> run = run_in_virtual_time(text_so_far.pipe(rxs.debounce(5)))
+    >>> for time, text in zip(run.times(), run.values()):
+    ...     print(time, text)
+    201.0 {"ti
+    206.0 {"title": "Hi"
+    208.0 {"title": "Hi"}
+"""
+
+from __future__ import annotations
+
+from ._marbles import (
+    VirtualRun,
+    assert_notifications,
+    format_notifications,
+    run_in_virtual_time,
+    to_marbles,
+    token_marbles,
+)
+
+__all__ = [
+    "VirtualRun",
+    "assert_notifications",
+    "format_notifications",
+    "run_in_virtual_time",
+    "to_marbles",
+    "token_marbles",
+]
+
+for _name in __all__:
+    globals()[_name].__module__ = __name__
+del _name

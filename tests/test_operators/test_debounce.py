@@ -1,0 +1,335 @@
+"""rxstruct.operators.debounce: leading value at once, latest per interval, flush.
+
+Marble columns are ticks of 1.0 virtual second, counted from the subscription
+at 200. The rulers in comments number the columns.
+"""
+
+from __future__ import annotations
+
+import doctest
+import math
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import reactivex
+from hypothesis import given
+from hypothesis import strategies as st
+from reactivex import abc, typing
+from reactivex.disposable import SingleAssignmentDisposable
+from reactivex.notification import OnCompleted, OnNext
+from reactivex.subject import Subject
+from reactivex.testing import ReactiveTest, TestScheduler
+
+from rxstruct import operators as rxs
+from rxstruct.exceptions import UsageError
+from rxstruct.testing import run_in_virtual_time, token_marbles
+
+on_next = ReactiveTest.on_next
+on_completed = ReactiveTest.on_completed
+
+
+def debounced(diagram: str, interval: float) -> str:
+    """Run ``diagram`` through ``debounce(interval)`` and draw the output."""
+    source = token_marbles(diagram)
+    return run_in_virtual_time(source.pipe(rxs.debounce(interval))).marbles()
+
+
+class TimerSpy(TestScheduler):
+    """A TestScheduler that keeps every relative timer it hands out.
+
+    Hot observables and ``TestScheduler.start`` schedule absolutely, so in a
+    test built from those, every relative timer belongs to the operator.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timers: list[abc.DisposableBase] = []
+
+    def schedule_relative(
+        self,
+        duetime: typing.RelativeTime,
+        action: abc.ScheduledAction[Any],
+        state: Any = None,
+    ) -> abc.DisposableBase:
+        timer = super().schedule_relative(duetime, action, state)
+        self.timers.append(timer)
+        return timer
+
+
+def is_disposed(timer: abc.DisposableBase) -> bool:
+    """Whether a timer handed out by a virtual-time scheduler was cancelled."""
+    assert isinstance(timer, SingleAssignmentDisposable)
+    return timer.is_disposed
+
+
+class TestMarbles:
+    def test_first_value_is_emitted_at_once(self) -> None:
+        """The first value goes out at its arrival time, not after a window."""
+        assert debounced("---a-----|", 3) == "---a-----|"
+
+    def test_steady_stream_emits_latest_once_per_interval(self) -> None:
+        """A stream faster than the interval yields the latest value per window."""
+        #                 0123456789012345
+        assert debounced("-a--b--c--d--e|", 5) == "-a----b----d--(e,|)"
+
+    def test_burst_emits_first_then_latest(self) -> None:
+        """Values arriving together give the first at once and the last later."""
+        #                 0123456789012
+        assert debounced("-(a,b,c,d)---|", 3) == "-a--d--------|"
+
+    def test_gap_longer_than_interval_emits_next_value_at_once(self) -> None:
+        """After a window closes with nothing held, the next value is not delayed."""
+        #                 0123456789012
+        assert debounced("-a-b------c-|", 3) == "-a--b-----c-|"
+
+    def test_value_held_across_several_windows_is_emitted_once(self) -> None:
+        """A held value is emitted at one window end and never repeated."""
+        #                 0123456789012
+        assert debounced("-a-b--------|", 3) == "-a--b-------|"
+
+    def test_completion_flushes_held_value_at_the_same_time(self) -> None:
+        """Completion emits the held value immediately, then completes."""
+        #                 012345
+        assert debounced("-a-b|", 5) == "-a--(b,|)"
+
+    def test_completion_with_nothing_held_inside_a_window(self) -> None:
+        """Completing inside a window with nothing held emits nothing more."""
+        assert debounced("-a-|", 5) == "-a-|"
+
+    def test_completion_after_the_window_closed(self) -> None:
+        """Completing after an idle window just completes."""
+        assert debounced("-a------|", 3) == "-a------|"
+
+    def test_single_value(self) -> None:
+        """A one-value stream emits that value once."""
+        assert debounced("-a|", 3) == "-a|"
+
+    def test_empty_stream_completes(self) -> None:
+        """An empty stream completes at its own time."""
+        assert debounced("---|", 3) == "---|"
+
+    def test_silent_stream_emits_nothing(self) -> None:
+        """A stream that never notifies gives no notifications."""
+        run = run_in_virtual_time(reactivex.never().pipe(rxs.debounce(3)))
+        assert run.messages == []
+
+    def test_error_is_forwarded_at_once_and_held_value_dropped(self) -> None:
+        """An error goes out at its arrival time; the held value is discarded."""
+        boom = ValueError("boom")
+        source = token_marbles("-a-b#", error=boom)
+        run = run_in_virtual_time(source.pipe(rxs.debounce(5)))
+        assert run.marbles() == "-a--#"
+        assert run.error is boom
+
+    def test_error_with_nothing_held(self) -> None:
+        """An error outside any window is forwarded unchanged."""
+        assert debounced("-a-----#", 3) == "-a-----#"
+
+    def test_docstring_marble_matches_the_operator(self) -> None:
+        """The marble diagram in the façade docstring is what the operator does."""
+        doc = rxs.debounce.__doc__ or ""
+        lines = doc.split(".. marble::", 1)[1].splitlines()
+        rows = [line.strip() for line in lines if line.strip()][1:4]
+        source_row, operator_row, output_row = rows
+        match = re.fullmatch(r"\[\s*debounce\(([\d.]+)\)\s*\]", operator_row)
+        assert match, operator_row
+        assert debounced(source_row, float(match[1])) == output_row
+
+    def test_docstring_example_runs(self) -> None:
+        """The doctest example in the façade docstring passes."""
+        runner = doctest.DocTestRunner()
+        for test in doctest.DocTestFinder().find(rxs.debounce, "debounce"):
+            runner.run(test)
+        assert runner.summarize(verbose=False).failed == 0
+
+
+class TestTiming:
+    def test_exact_times_with_a_hot_source(self) -> None:
+        """Emissions happen at arrival or at window ends, to the tick."""
+        scheduler = TestScheduler()
+        source = scheduler.create_hot_observable(
+            on_next(150, "ignored"),
+            on_next(210, "a"),
+            on_next(212, "b"),
+            on_next(214, "c"),
+            on_next(235, "d"),
+            on_next(237, "e"),
+            on_completed(300),
+        )
+        observer = scheduler.start(lambda: source.pipe(rxs.debounce(10)))
+        assert observer.messages == [
+            on_next(210, "a"),
+            on_next(220, "c"),
+            on_next(235, "d"),
+            on_next(245, "e"),
+            on_completed(300),
+        ]
+
+    def test_value_arriving_as_the_window_ends_replaces_the_held_one(self) -> None:
+        """A value arriving exactly at a window end is emitted at that end."""
+        # The TestScheduler runs actions due at one time in scheduling order; the
+        # hot source scheduled its notifications before the operator's timer.
+        scheduler = TestScheduler()
+        source = scheduler.create_hot_observable(
+            on_next(201, "a"), on_next(203, "b"), on_next(204, "c"), on_completed(210)
+        )
+        observer = scheduler.start(lambda: source.pipe(rxs.debounce(3)))
+        assert observer.messages == [
+            on_next(201, "a"),
+            on_next(204, "c"),
+            on_completed(210),
+        ]
+
+    def test_fractional_interval(self) -> None:
+        """A float interval opens windows of exactly that length."""
+        source = token_marbles("-a-b-c|")
+        run = run_in_virtual_time(source.pipe(rxs.debounce(2.5)))
+        assert run.times() == [201.0, 203.5, 206.0]
+        assert run.values() == ["a", "b", "c"]
+
+    def test_timedelta_interval_equals_seconds(self) -> None:
+        """``timedelta(seconds=n)`` behaves like ``n``."""
+        diagram = "-a-b-c-d-e-f|"
+        by_delta = run_in_virtual_time(
+            token_marbles(diagram).pipe(rxs.debounce(timedelta(seconds=3)))
+        )
+        assert (
+            by_delta.messages
+            == run_in_virtual_time(
+                token_marbles(diagram).pipe(rxs.debounce(3))
+            ).messages
+        )
+
+    def test_disposal_cancels_the_pending_timer(self) -> None:
+        """Disposing while a value is held cancels the window timer."""
+        scheduler = TimerSpy()
+        source = scheduler.create_hot_observable(
+            on_next(201, "a"), on_next(202, "b"), on_completed(300)
+        )
+        observer = scheduler.start(lambda: source.pipe(rxs.debounce(5)), disposed=203)
+        assert observer.messages == [on_next(201, "a")]
+        assert scheduler.timers
+        assert all(is_disposed(timer) for timer in scheduler.timers)
+
+    def test_completion_cancels_the_pending_timer(self) -> None:
+        """Completing inside a window cancels its timer."""
+        scheduler = TimerSpy()
+        source = scheduler.create_hot_observable(
+            on_next(201, "a"), on_next(202, "b"), on_completed(203)
+        )
+        observer = scheduler.start(lambda: source.pipe(rxs.debounce(5)))
+        assert observer.messages == [
+            on_next(201, "a"),
+            on_next(203, "b"),
+            on_completed(203),
+        ]
+        assert len(scheduler.timers) == 1
+        assert all(is_disposed(timer) for timer in scheduler.timers)
+
+    def test_explicit_scheduler_wins_over_subscription_scheduler(self) -> None:
+        """Timers run on the scheduler given to ``debounce``, not the subscriber's."""
+        timers = TestScheduler()
+        subject: Subject[str] = Subject()
+        seen: list[str] = []
+        subject.pipe(rxs.debounce(5, scheduler=timers)).subscribe(
+            seen.append, scheduler=TestScheduler()
+        )
+        subject.on_next("a")
+        subject.on_next("b")
+        subject.on_next("c")
+        assert seen == ["a"]
+        timers.advance_to(4.0)
+        assert seen == ["a"]
+        timers.advance_to(5.0)
+        assert seen == ["a", "c"]
+
+    def test_default_scheduler_with_a_synchronous_source(self) -> None:
+        """Without any scheduler, a synchronous source gives first and last."""
+        seen: list[int] = []
+        completed: list[bool] = []
+        reactivex.of(1, 2, 3).pipe(rxs.debounce(60)).subscribe(
+            seen.append, on_completed=lambda: completed.append(True)
+        )
+        assert seen == [1, 3]
+        assert completed == [True]
+
+    def test_each_subscription_has_its_own_state(self) -> None:
+        """Subscribing twice to one debounced observable does not share windows."""
+        once = token_marbles("-a-b|").pipe(rxs.debounce(5))
+        run = run_in_virtual_time(reactivex.concat(once, once))
+        assert run.values() == ["a", "b", "a", "b"]
+        assert run.times() == [201.0, 204.0, 205.0, 208.0]
+
+    @pytest.mark.parametrize(
+        "interval", [0, -1.0, math.nan, timedelta(0), timedelta(seconds=-1)]
+    )
+    def test_non_positive_interval_is_a_usage_error(
+        self, interval: float | timedelta
+    ) -> None:
+        """A zero, negative or NaN interval is refused when the operator is built."""
+        with pytest.raises(UsageError, match="positive"):
+            rxs.debounce(interval)
+
+
+@st.composite
+def arrivals(draw: st.DrawFn) -> tuple[list[int], int]:
+    """Arrival offsets (ties allowed) and a completion offset after the last."""
+    gaps = draw(st.lists(st.integers(0, 8), max_size=25))
+    offsets: list[int] = []
+    now = 0
+    for gap in gaps:
+        now += gap
+        offsets.append(now)
+    return offsets, now + draw(st.integers(0, 8))
+
+
+@given(
+    timeline=arrivals(),
+    interval=st.sampled_from([1, 2, 2.5, 3, 5, 7]),
+)
+def test_output_is_a_timely_subsequence(
+    timeline: tuple[list[int], int], interval: float
+) -> None:
+    """Output is in-order, fresh, spaced by interval, and never late."""
+    offsets, end = timeline
+    scheduler = TestScheduler()
+    source = scheduler.create_cold_observable(
+        [on_next(t, i) for i, t in enumerate(offsets)] + [on_completed(end)]
+    )
+    records = scheduler.start(lambda: source.pipe(rxs.debounce(interval))).messages
+    arrived = [200.0 + t for t in offsets]
+    completed_at = 200.0 + end
+
+    assert isinstance(records[-1].value, OnCompleted)
+    assert records[-1].time == completed_at
+    emitted = [
+        (float(r.time), r.value.value)
+        for r in records[:-1]
+        if isinstance(r.value, OnNext)
+    ]
+    assert len(emitted) == len(records) - 1
+    times = [t for t, _ in emitted]
+    values = [v for _, v in emitted]
+
+    # a subsequence of the input, in order, nothing twice, nothing stale
+    assert values == sorted(set(values))
+    # nothing emitted before it arrived
+    assert all(t >= arrived[v] for t, v in emitted)
+    if not offsets:
+        assert emitted == []
+        return
+    # the first value at its arrival, the last value before completing
+    assert emitted[0] == (arrived[0], 0)
+    assert values[-1] == len(offsets) - 1
+    # spaced by the interval, except a flush at completion
+    spaced = times[:-1] if times[-1] == completed_at else times
+    assert all(b - a >= interval for a, b in zip(spaced, spaced[1:], strict=False))
+    # never late: every value is superseded or shown within one interval
+    for index, at in enumerate(arrived):
+        assert any(v >= index and t <= at + interval for t, v in emitted)
+    # not delayed after a quiet interval: such an arrival is emitted at once
+    for at in arrived:
+        if all(t <= at - interval for t in times if t < at):
+            assert at in times

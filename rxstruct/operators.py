@@ -284,7 +284,8 @@ def debounce(
 
     On completion the held value is emitted immediately (at the same time, not
     after the window) and then the completion. On error the held value is
-    dropped and the error is forwarded at once.
+    emitted first, then the error, both at once: a UI keeps the latest text it
+    was sent even when the stream breaks (the last value is never lost).
 
     .. marble::
         :alt: debounce

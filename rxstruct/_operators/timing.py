@@ -40,8 +40,8 @@ def debounce_(
     the latest is kept. When the window ends the held value is emitted and a new
     window opens; if nothing is held the window simply closes. On completion the
     held value is emitted at once and the pending timer is cancelled. On error
-    the held value is dropped and the error is forwarded at once: an error means
-    the stream is broken, and a late partial value would suggest otherwise.
+    the held value is emitted first and the error forwarded right after, at the
+    same time: the last value is never lost, even when the stream breaks.
 
     Args:
         interval: Minimum time between two emissions, in seconds or as a
@@ -105,12 +105,12 @@ def debounce_(
                         open_window()
 
             def on_error(error: Exception) -> None:
-                nonlocal window_open, has_held, held
+                nonlocal window_open
                 with lock:
                     window_open = False
-                    has_held = False
-                    held = None
                     timer.dispose()
+                    if has_held:
+                        observer.on_next(take_held())
                     observer.on_error(error)
 
             def on_completed() -> None:

@@ -115,12 +115,12 @@ class TestMarbles:
         run = run_in_virtual_time(reactivex.never().pipe(rxs.debounce(3)))
         assert run.messages == []
 
-    def test_error_is_forwarded_at_once_and_held_value_dropped(self) -> None:
-        """An error goes out at its arrival time; the held value is discarded."""
+    def test_error_flushes_the_held_value_then_errors_at_once(self) -> None:
+        """An error goes out at its arrival time, right after the held value."""
         boom = ValueError("boom")
         source = token_marbles("-a-b#", error=boom)
         run = run_in_virtual_time(source.pipe(rxs.debounce(5)))
-        assert run.marbles() == "-a--#"
+        assert run.marbles() == "-a--(b,#)"
         assert run.error is boom
 
     def test_error_with_nothing_held(self) -> None:

@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+from ._operators.fields import FieldCompleted
+from ._operators.lists import ListItem
 from .exceptions import (
     FinalValidationError,
     IncompleteJsonError,
@@ -21,15 +23,18 @@ from .exceptions import (
     JsonStreamError,
     PartialValidationError,
     RxStructError,
+    SourceError,
+    StreamStalledError,
     UsageError,
     ValidationFailedError,
 )
 from .json import JsonSnapshot, PartialJsonDecoder, PathPattern, format_path
-from .operators import accumulate_json
+from .operators import accumulate_json, completed_fields, debounce, new_list_items
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "FieldCompleted",
     "FinalValidationError",
     "IncompleteJsonError",
     "ItemValidationError",
@@ -37,12 +42,18 @@ __all__ = [
     "JsonLimitError",
     "JsonSnapshot",
     "JsonStreamError",
+    "ListItem",
     "PartialJsonDecoder",
     "PartialValidationError",
     "PathPattern",
     "RxStructError",
+    "SourceError",
+    "StreamStalledError",
     "UsageError",
     "ValidationFailedError",
     "accumulate_json",
+    "completed_fields",
+    "debounce",
     "format_path",
+    "new_list_items",
 ]

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from pydantic import TypeAdapter
 from reactivex import Observable, abc
 
-from ._operators.fields import FieldCompleted
-from ._operators.lists import ListItem
-from .json import JsonSnapshot, PathPattern
+if TYPE_CHECKING:  # names for the signatures only: the public ones live in rxstruct
+    from ._operators.fields import FieldCompleted
+    from ._operators.lists import ListItem
+    from .json import JsonSnapshot, PathPattern
 
 __all__: list[str] = [
     "accumulate_json",

@@ -22,6 +22,8 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 
 $(STAMP_BENCH): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	# instructor caps jiter below ours; its other dependencies are in [bench]
+	$(BIN)/python -m pip install --quiet --no-deps "instructor==1.17.0"
 	touch $@ $(STAMP_DEV) $(STAMP_RUNTIME)
 
 demo: $(STAMP_RUNTIME)

@@ -9,11 +9,13 @@ The tree::
     │   │   └── JsonLimitError      the text exceeds a configured limit (depth, size,
     │   │                           string length)
     │   └── IncompleteJsonError     the stream ended inside the value
-    └── ValidationFailedError       pydantic rejected a value: .errors()
-        ├── PartialValidationError  to_partial(on_invalid="error"): a completed field
-        ├── ItemValidationError     new_list_items: one list element (.index, .path)
-        └── FinalValidationError    validate_final: the whole document (.raw,
-                                    .retry_messages())
+    ├── ValidationFailedError       pydantic rejected a value: .errors()
+    │   ├── PartialValidationError  to_partial(on_invalid="error"): a completed field
+    │   ├── ItemValidationError     new_list_items: one list element (.index, .path)
+    │   └── FinalValidationError    validate_final: the whole document (.raw,
+    │                               .retry_messages())
+    └── SourceError                 the token source failed: .cause, .status_code
+        └── StreamStalledError      no chunk arrived within stall_timeout (.timeout)
 
 Stream errors travel through ``on_error``; only :class:`UsageError` is raised
 directly, at the moment a pipeline is assembled::
@@ -40,6 +42,8 @@ __all__ = [
     "JsonStreamError",
     "PartialValidationError",
     "RxStructError",
+    "SourceError",
+    "StreamStalledError",
     "UsageError",
     "ValidationFailedError",
 ]
@@ -235,3 +239,55 @@ class FinalValidationError(ValidationFailedError):
             {"role": "assistant", "content": self.raw},
             {"role": "user", "content": self.feedback()},
         ]
+
+
+class SourceError(RxStructError):
+    """The token source failed: an error status, a broken connection, a stall.
+
+    Sent to ``on_error`` by the sources in :mod:`rxstruct.sources.openai`; the
+    provider's own exception is kept, so nothing is lost by catching this one::
+
+        >>> from rxstruct.exceptions import SourceError
+        >>> err = SourceError("the model server answered 500", status_code=500)
+        >>> err.status_code, str(err)
+        (500, 'the model server answered 500')
+
+    Attributes:
+        cause: The exception that ended the stream (for OpenAI,
+            ``openai.APIStatusError`` or ``openai.APIConnectionError``), also
+            set as ``__cause__``; ``None`` when rxstruct itself detected the
+            failure.
+        status_code: The HTTP status of an error response, ``None`` when there
+            was none (a dropped connection, a stall).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        cause: BaseException | None = None,
+        status_code: int | None = None,
+    ) -> None:
+        self.cause = cause
+        self.status_code = status_code
+        super().__init__(message)
+        self.__cause__ = cause
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The provider's exception holds a live HTTP response: not picklable.
+        state = {**self.__dict__, "cause": None}
+        return (_rebuild, (type(self), self.args, state))
+
+
+class StreamStalledError(SourceError):
+    """No chunk arrived within ``stall_timeout`` seconds; the request was closed.
+
+    Attributes:
+        timeout: The ``stall_timeout`` that ran out, in seconds.
+        chunks: How many chunks had arrived before the stall.
+    """
+
+    def __init__(self, message: str, *, timeout: float, chunks: int) -> None:
+        self.timeout = timeout
+        self.chunks = chunks
+        super().__init__(message)

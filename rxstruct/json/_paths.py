@@ -61,6 +61,16 @@ _TOKEN = re.compile(
 class PathPattern:
     """A parsed path pattern; matches concrete :data:`Path` tuples.
 
+    This one syntax names places in every rxstruct operator that takes a path
+    (``new_list_items``, ``distinct_fields``, ``completed_fields``):
+
+    - ``"title"``: the field ``title`` of the root object;
+    - ``"recipes[2].name"``: field ``name`` of element 2 of ``recipes``;
+    - ``"recipes[*].name"``: the field ``name`` of every element of ``recipes``;
+    - ``"[*]"``: every element of a top-level list; ``""`` is the root itself;
+    - ``'["odd.key"].x'``: keys holding ``.``, ``[`` or ``]`` go in brackets,
+      quoted as JSON strings.
+
     Example:
         >>> p = PathPattern.parse("recipes[*].name")
         >>> p.matches(("recipes", 3, "name"))

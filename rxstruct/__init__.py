@@ -14,6 +14,15 @@ from __future__ import annotations
 
 from ._operators.fields import FieldCompleted
 from ._operators.lists import ListItem
+from ._partial import (
+    Atomic,
+    HoldUntilPresent,
+    Partial,
+    PartialBuilder,
+    completed,
+    is_complete,
+    partial_model,
+)
 from .exceptions import (
     FinalValidationError,
     IncompleteJsonError,
@@ -29,13 +38,23 @@ from .exceptions import (
     ValidationFailedError,
 )
 from .json import JsonSnapshot, PartialJsonDecoder, PathPattern, format_path
-from .operators import accumulate_json, completed_fields, debounce, new_list_items
+from .operators import (
+    accumulate_json,
+    completed_fields,
+    debounce,
+    distinct_fields,
+    new_list_items,
+    to_partial,
+    validate_final,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Atomic",
     "FieldCompleted",
     "FinalValidationError",
+    "HoldUntilPresent",
     "IncompleteJsonError",
     "ItemValidationError",
     "JsonError",
@@ -43,6 +62,8 @@ __all__ = [
     "JsonSnapshot",
     "JsonStreamError",
     "ListItem",
+    "Partial",
+    "PartialBuilder",
     "PartialJsonDecoder",
     "PartialValidationError",
     "PathPattern",
@@ -52,8 +73,14 @@ __all__ = [
     "UsageError",
     "ValidationFailedError",
     "accumulate_json",
+    "completed",
     "completed_fields",
     "debounce",
+    "distinct_fields",
     "format_path",
+    "is_complete",
     "new_list_items",
+    "partial_model",
+    "to_partial",
+    "validate_final",
 ]

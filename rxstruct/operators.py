@@ -12,22 +12,27 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 from reactivex import Observable, abc
 
 if TYPE_CHECKING:  # names for the signatures only: the public ones live in rxstruct
     from ._operators.fields import FieldCompleted
     from ._operators.lists import ListItem
+    from ._partial import Partial
     from .json import JsonSnapshot, PathPattern
 
 __all__: list[str] = [
     "accumulate_json",
     "completed_fields",
     "debounce",
+    "distinct_fields",
     "new_list_items",
+    "to_partial",
+    "validate_final",
 ]
 
 _T = TypeVar("_T")
+_M = TypeVar("_M", bound=BaseModel)
 
 # --- JSON (accumulate_json) ---------------------------------------------------
 
@@ -82,6 +87,252 @@ def accumulate_json(
 
 
 # --- partial objects (to_partial, distinct_fields, validate_final) -----------
+
+
+@overload
+def to_partial(
+    model: type[_M],
+    /,
+    *,
+    on_invalid: Literal["ignore", "error"] = "ignore",
+) -> Callable[[Observable[JsonSnapshot]], Observable[Partial[_M]]]: ...
+
+
+@overload
+def to_partial(
+    model: Any,
+    /,
+    *,
+    on_invalid: Literal["ignore", "error"] = "ignore",
+) -> Callable[[Observable[JsonSnapshot]], Observable[Any]]: ...
+
+
+def to_partial(
+    model: Any,
+    /,
+    *,
+    on_invalid: Literal["ignore", "error"] = "ignore",
+) -> Callable[[Observable[JsonSnapshot]], Observable[Any]]:
+    """Turn JSON snapshots into partial instances of a model, one per snapshot.
+
+    Every emission is an instance of ``rs.partial_model(model)`` (named
+    ``Partial<Model>``), from the first to the last: the type never flips. A
+    field is ``None`` (or its default) until it can be trusted:
+
+    - strings grow while written (escapes are decoded, never half shown);
+    - numbers, bools, ``Literal``, enums, dates (anything but ``str``, lists,
+      dicts and models) appear only when complete: ``age`` never shows the 3
+      of 38; ``Annotated[str, rs.Atomic]`` does the same for a string;
+    - lists show their finished elements plus the one being written; nested
+      models, ``dict[str, Model]``, optionals and unions convert recursively.
+      A discriminated union picks its arm once the tag is complete; a plain
+      union of models once the keys seen fit only one arm; an arm once chosen
+      is kept. ``rs.HoldUntilPresent`` keeps an object out until a field
+      exists.
+
+    Constraints and validators never run on partial data, and a complete value
+    of the wrong type (``"age": "abc"``) does not break the stream: the field
+    stays ``None`` and :func:`validate_final` reports it. With
+    ``on_invalid="error"`` the stream fails with
+    :class:`~rxstruct.PartialValidationError` as soon as such a value (or an
+    object missing a required field) is complete.
+
+    The work per snapshot is proportional to the open path: a completed
+    sub-object is converted once and the same instance appears in every later
+    emission. Snapshots before the value starts emit nothing; the ``done``
+    snapshot emits the final partial once more. :func:`~rxstruct.completed`
+    tells which fields of an emission are final.
+
+    .. code-block:: text
+
+        ---a-------b-----------c------(d|)
+        [        to_partial(User)         ]
+        ---A-------B-----------C------(D|)
+
+        a = {"name": "Ad       A = PartialUser(name='Ad', age=None)
+        b = a", "age": 3       B = PartialUser(name='Ada', age=None)
+        c = 8}                 C = PartialUser(name='Ada', age=38)
+        d = done               D = PartialUser(name='Ada', age=38)
+
+    Args:
+        model: A pydantic model class; or a type such as ``list[Model]`` or
+            ``dict[str, Model]`` (then a list / dict of partial instances is
+            emitted).
+        on_invalid: ``"ignore"`` (default) or ``"error"``, see above.
+
+    Returns:
+        An operator from ``Observable[JsonSnapshot]`` to
+        ``Observable[Partial[Model]]``.
+
+    Raises:
+        UsageError: ``on_invalid`` is unknown or the type cannot be streamed
+            (raised when the operator is built).
+
+    Example:
+        >>> import reactivex as rx
+        >>> import rxstruct as rs
+        >>> from pydantic import BaseModel
+        >>> class User(BaseModel):
+        ...     name: str
+        ...     age: int
+        >>> chunks = rx.of('{"name": "Ad', 'a", "age": 3', '8}')
+        >>> _ = chunks.pipe(rs.accumulate_json(), rs.to_partial(User)).subscribe(print)
+        name='Ad' age=None
+        name='Ada' age=None
+        name='Ada' age=38
+        name='Ada' age=38
+    """
+    from ._operators.partial import to_partial_
+
+    return to_partial_(model, on_invalid)
+
+
+def distinct_fields(
+    *paths: str | PathPattern,
+) -> Callable[[Observable[_T]], Observable[_T]]:
+    """Drop emissions that change nothing, or nothing at the given paths.
+
+    Works on the output of :func:`to_partial` and on JSON snapshots, using the
+    change information recorded while converting (never comparing objects).
+    With no paths any visible change lets an emission through: a string that
+    grew, an element that appeared, a value that completed. Chunks that only
+    hold whitespace, punctuation, a key, part of a number or of a hidden
+    ``Literal`` are dropped. With paths, only changes at, below or above one of
+    them count: ``"title"``, ``"items"``, ``"items[*].name"`` (the pattern
+    syntax of :class:`~rxstruct.PathPattern`; on partial objects with Python
+    field names, on snapshots with JSON keys).
+
+    The first and the final (``done``) emission always pass; so does an
+    emission after a gap (an upstream stage dropped some), so put
+    ``distinct_fields`` before ``debounce``. Items without change
+    information pass unchanged.
+
+    .. code-block:: text
+
+        ---A----B----C----D----(D,D,|)
+        [   distinct_fields("title")   ]
+        ---A---------C---------(D,D,|)
+
+        A = Post(body='x')          B = Post(body='xy')   (other field: dropped)
+        C = Post(body='xy', title='T')
+        D = Post(body='xy', title='T', tags=['a'])        (dropped, then the
+            object completes and the stream ends: both always pass)
+
+    Args:
+        *paths: Path patterns; none means any change.
+
+    Returns:
+        An operator that emits a subsequence of its source.
+
+    Raises:
+        UsageError: A pattern is malformed (raised when the operator is built).
+
+    Example:
+        >>> import reactivex as rx
+        >>> import rxstruct as rs
+        >>> from pydantic import BaseModel
+        >>> class User(BaseModel):
+        ...     name: str
+        ...     age: int
+        >>> chunks = rx.of('{"name": "Ad', 'a", ', '"age": 3', '8', '}')
+        >>> _ = chunks.pipe(
+        ...     rs.accumulate_json(), rs.to_partial(User), rs.distinct_fields()
+        ... ).subscribe(print)
+        name='Ad' age=None
+        name='Ada' age=None
+        name='Ada' age=38
+        name='Ada' age=38
+    """
+    from ._operators.distinct import distinct_fields_
+
+    return distinct_fields_(*paths)
+
+
+@overload
+def validate_final(
+    model: type[_T],
+    /,
+    *,
+    context: Any = None,
+    strict: bool | None = None,
+) -> Callable[[Observable[Any]], Observable[_T]]: ...
+
+
+@overload
+def validate_final(
+    model: Any,
+    /,
+    *,
+    context: Any = None,
+    strict: bool | None = None,
+) -> Callable[[Observable[Any]], Observable[Any]]: ...
+
+
+def validate_final(
+    model: Any,
+    /,
+    *,
+    context: Any = None,
+    strict: bool | None = None,
+) -> Callable[[Observable[Any]], Observable[Any]]:
+    """Validate the complete JSON against the model, emit it, complete.
+
+    Ignores every snapshot but the ``done`` one, then runs pydantic's full
+    validation of the complete value with JSON semantics
+    (``model_validate_json``: every constraint and validator, ``strict`` as
+    given or as the model configures it) and emits the ``model`` instance.
+    Accepts JSON snapshots or the output of :func:`to_partial` (which carries
+    its snapshot).
+
+    Validators can tell this final validation apart: the validation context
+    is ``{"rxstruct_partial": False, **context}`` (``info.context``); a
+    non-dict ``context`` is passed unchanged. Partial emissions never run
+    validators at all.
+
+    .. code-block:: text
+
+        ---a----b----c----(d|)
+        [ validate_final(User) ]
+        ------------------(U|)
+
+        d = the done snapshot; U = User(name='Ada', age=38)
+
+    Errors (``on_error``): :class:`~rxstruct.IncompleteJsonError` when the
+    stream ended inside the value (e.g. the model hit its token limit; from
+    ``accumulate_json``, or raised here when the source completes without a
+    complete value); :class:`~rxstruct.FinalValidationError` when validation
+    fails, with ``.errors()``, ``.raw`` (the model's text) and
+    ``.retry_messages()`` (chat messages that re-ask the model); upstream
+    errors unchanged.
+
+    Args:
+        model: A pydantic model class, or any type pydantic can validate
+            (``list[Model]``, a union...).
+        context: Validation context for the model's validators.
+        strict: Strict validation (None: the model's own setting).
+
+    Returns:
+        An operator emitting one validated value, then completing.
+
+    Raises:
+        UsageError: pydantic cannot validate ``model`` (raised when the
+            operator is built).
+
+    Example:
+        >>> import reactivex as rx
+        >>> import rxstruct as rs
+        >>> from pydantic import BaseModel
+        >>> class User(BaseModel):
+        ...     name: str
+        ...     age: int
+        >>> chunks = rx.of('{"name": "Ad', 'a", "age": 3', '8}')
+        >>> chunks.pipe(rs.accumulate_json(), rs.validate_final(User)).run()
+        User(name='Ada', age=38)
+    """
+    from ._operators.partial import validate_final_
+
+    return validate_final_(model, context, strict)
+
 
 # --- lists and fields (new_list_items, completed_fields) ---------------------
 

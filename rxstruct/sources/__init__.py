@@ -11,6 +11,43 @@ Example:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._replay import Recording, demo_recording_path, load_recording, replay
 
-__all__ = ["Recording", "demo_recording_path", "load_recording", "replay"]
+if TYPE_CHECKING:
+    from .openai import (
+        StreamEnded,
+        from_chat_completion,
+        from_responses,
+        from_tool_call_arguments,
+    )
+
+__all__ = [
+    "Recording",
+    "StreamEnded",
+    "demo_recording_path",
+    "from_chat_completion",
+    "from_responses",
+    "from_tool_call_arguments",
+    "load_recording",
+    "replay",
+]
+
+_FROM_OPENAI = (
+    "StreamEnded",
+    "from_chat_completion",
+    "from_responses",
+    "from_tool_call_arguments",
+)
+
+
+def __getattr__(name: str) -> Any:
+    # The OpenAI SDK takes about a second to import: only on first use.
+    if name in _FROM_OPENAI:
+        from . import openai
+
+        value = getattr(openai, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -28,8 +28,18 @@ from ._marbles import (
     to_marbles,
     token_marbles,
 )
+from ._server import (
+    RecordedRequest,
+    ScriptedDelta,
+    ScriptedLLMServer,
+    ScriptedReply,
+)
 
 __all__ = [
+    "RecordedRequest",
+    "ScriptedDelta",
+    "ScriptedLLMServer",
+    "ScriptedReply",
     "VirtualRun",
     "assert_notifications",
     "format_notifications",

@@ -1,0 +1,209 @@
+"""``to_partial`` and ``validate_final``: snapshots in, partial / final objects out."""
+
+from __future__ import annotations
+
+import json
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from reactivex import Observable, abc
+
+from .._partial import PartialBuilder, emission_of
+from .._partial._builder import OnInvalid
+from .._partial._shapes import HIDDEN
+from ..exceptions import FinalValidationError, IncompleteJsonError, UsageError
+from ..json import JsonSnapshot, format_path
+
+__all__ = ["PARTIAL_FLAG", "to_partial_", "validate_final_"]
+
+PARTIAL_FLAG = "rxstruct_partial"
+"""The validation-context key telling validators partial (True) from final (False)."""
+
+
+def to_partial_(
+    model: Any, on_invalid: OnInvalid
+) -> Callable[[Observable[JsonSnapshot]], Observable[Any]]:
+    # Build one eagerly so a bad type or option fails when the pipeline is built.
+    PartialBuilder(model, on_invalid=on_invalid)
+
+    def operator(source: Observable[JsonSnapshot]) -> Observable[Any]:
+        def subscribe(
+            observer: abc.ObserverBase[Any],
+            scheduler: abc.SchedulerBase | None = None,
+        ) -> abc.DisposableBase:
+            builder = PartialBuilder(model, on_invalid=on_invalid)
+            stopped = False
+
+            def on_next(snapshot: JsonSnapshot) -> None:
+                nonlocal stopped
+                if stopped:
+                    return
+                try:
+                    out = builder.convert(snapshot)
+                except Exception as exc:
+                    stopped = True
+                    observer.on_error(exc)
+                    return
+                if out is not HIDDEN:
+                    observer.on_next(out)
+
+            def on_error(error: Exception) -> None:
+                nonlocal stopped
+                if not stopped:
+                    stopped = True
+                    observer.on_error(error)
+
+            def on_completed() -> None:
+                nonlocal stopped
+                if not stopped:
+                    stopped = True
+                    observer.on_completed()
+
+            return source.subscribe(
+                on_next, on_error, on_completed, scheduler=scheduler
+            )
+
+        return Observable(subscribe)
+
+    return operator
+
+
+def _validator(
+    model: Any, context: Any, strict: bool | None
+) -> tuple[Callable[[str], Any], str]:
+    """A function validating JSON text against ``model``, and the model's name."""
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        model_cls = model
+
+        def validate_model(text: str) -> Any:
+            return model_cls.model_validate_json(text, strict=strict, context=context)
+
+        return validate_model, model.__name__
+    try:
+        adapter: TypeAdapter[Any] = TypeAdapter(model)
+    except Exception as exc:
+        raise UsageError(f"validate_final() cannot validate {model!r}: {exc}") from exc
+    name = (
+        repr(model)
+        if typing.get_origin(model)
+        else getattr(model, "__name__", repr(model))
+    )
+
+    def validate_adapter(text: str) -> Any:
+        return adapter.validate_json(text, strict=strict, context=context)
+
+    return validate_adapter, name
+
+
+def _final_context(context: Any) -> Any:
+    if context is None:
+        return {PARTIAL_FLAG: False}
+    if isinstance(context, Mapping):
+        return {PARTIAL_FLAG: False, **context}
+    return context
+
+
+def _snapshot_of(item: Any) -> JsonSnapshot:
+    if isinstance(item, JsonSnapshot):
+        return item
+    emission = emission_of(item)
+    if emission is not None:
+        return emission.snapshot
+    raise UsageError(
+        f"validate_final() expects JsonSnapshot (from rs.accumulate_json()) or the "
+        f"output of rs.to_partial(), got {type(item).__name__}"
+    )
+
+
+def _incomplete(last: JsonSnapshot | None) -> IncompleteJsonError:
+    if last is None or not last.has_value:
+        text = last.text if last is not None else ""
+        return IncompleteJsonError(
+            "the stream ended before any JSON value", text, len(text)
+        )
+    text = last.text
+    open_path = last.open_path
+    where = format_path(open_path) if open_path is not None else "(root)"
+    return IncompleteJsonError(
+        f"the stream ended inside the value at {where}",
+        text,
+        len(text),
+        open_path=open_path,
+    )
+
+
+def validate_final_(
+    model: Any, context: Any, strict: bool | None
+) -> Callable[[Observable[Any]], Observable[Any]]:
+    validate, name = _validator(model, _final_context(context), strict)
+
+    def operator(source: Observable[Any]) -> Observable[Any]:
+        def subscribe(
+            observer: abc.ObserverBase[Any],
+            scheduler: abc.SchedulerBase | None = None,
+        ) -> abc.DisposableBase:
+            last: JsonSnapshot | None = None
+            stopped = False
+
+            def finish(snapshot: JsonSnapshot) -> None:
+                nonlocal stopped
+                stopped = True
+                raw = snapshot.text
+                try:
+                    text = json.dumps(snapshot.value, ensure_ascii=False)
+                    result = validate(text)
+                except ValidationError as exc:
+                    observer.on_error(
+                        FinalValidationError(
+                            f"the final value is not a valid {name}: {exc}",
+                            exc,
+                            raw=raw,
+                            model_name=name,
+                        )
+                    )
+                    return
+                except Exception as exc:  # a validator raising something else
+                    observer.on_error(exc)
+                    return
+                observer.on_next(result)
+                observer.on_completed()
+
+            def on_next(item: Any) -> None:
+                nonlocal last, stopped
+                if stopped:
+                    return
+                try:
+                    snapshot = _snapshot_of(item)
+                except UsageError as exc:
+                    stopped = True
+                    observer.on_error(exc)
+                    return
+                last = snapshot
+                if snapshot.done:
+                    finish(snapshot)
+
+            def on_error(error: Exception) -> None:
+                nonlocal stopped
+                if not stopped:
+                    stopped = True
+                    observer.on_error(error)
+
+            def on_completed() -> None:
+                nonlocal stopped
+                if stopped:
+                    return
+                if last is not None and last.complete:
+                    finish(last)
+                    return
+                stopped = True
+                observer.on_error(_incomplete(last))
+
+            return source.subscribe(
+                on_next, on_error, on_completed, scheduler=scheduler
+            )
+
+        return Observable(subscribe)
+
+    return operator

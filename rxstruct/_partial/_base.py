@@ -1,0 +1,121 @@
+"""Runtime types of partial values: the model base, root containers, emission tags."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from ..json import JsonSnapshot, Path
+
+__all__ = [
+    "OPEN_SLOT",
+    "SOURCE_SLOT",
+    "Emission",
+    "Partial",
+    "PartialDict",
+    "PartialList",
+    "emission_of",
+]
+
+_M = TypeVar("_M", bound=BaseModel)
+
+OPEN_SLOT = "__rxstruct_open__"
+"""Slot holding the open path of a partial value relative to it (None: complete)."""
+
+SOURCE_SLOT = "__rxstruct_source__"
+"""Slot holding the :class:`Emission` of a value emitted by ``to_partial``."""
+
+
+class Partial(BaseModel, Generic[_M]):
+    """Base class of every partial model; ``Partial[Recipe]`` is a partial Recipe.
+
+    A partial model has the fields of its model, all optional, without
+    constraints or validators (see :func:`~rxstruct.partial_model`). Instances
+    are frozen: emissions share their completed sub-objects, so never mutate
+    one (use ``model_copy(update=...)``). For type checkers any attribute of a
+    ``Partial[M]`` is ``Any``; a ``Partial[Recipe]`` is deliberately *not* a
+    ``Recipe``, so it cannot be passed where validated data is expected.
+
+    Example:
+        >>> import rxstruct as rs
+        >>> from pydantic import BaseModel
+        >>> class User(BaseModel):
+        ...     name: str
+        ...     age: int
+        >>> PartialUser = rs.partial_model(User)
+        >>> PartialUser(name="Ad")
+        PartialUser(name='Ad', age=None)
+        >>> issubclass(PartialUser, rs.Partial)
+        True
+    """
+
+    __slots__ = ("__rxstruct_open__", "__rxstruct_source__")
+
+    model_config = ConfigDict(
+        frozen=True,
+        validate_by_name=True,
+        validate_by_alias=True,
+        arbitrary_types_allowed=True,
+        protected_namespaces=(),
+        extra="ignore",
+    )
+
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            """Fields of the model, typed ``Any`` (a partial field may be None)."""
+
+
+class PartialList(list[Any]):
+    """A top-level partial list, as ``to_partial(list[Item])`` emits it.
+
+    A plain ``list`` in every respect; it only carries the completion state and
+    the change information that :func:`~rxstruct.completed` and
+    ``distinct_fields`` read.
+    """
+
+    __slots__ = ("__rxstruct_open__", "__rxstruct_source__")
+
+
+class PartialDict(dict[Any, Any]):
+    """A top-level partial dict, as ``to_partial(dict[str, Item])`` emits it."""
+
+    __slots__ = ("__rxstruct_open__", "__rxstruct_source__")
+
+
+class Emission:
+    """What ``to_partial`` knows about one of its emissions.
+
+    Attributes:
+        seq: 0-based number of the emission in its subscription.
+        snapshot: The decoder snapshot it was built from.
+        changes: Paths (field names, indices, keys) of the partial value whose
+            visible value or completion changed since the previous emission;
+            ``()`` is the root.
+        done: True on the last emission (the stream completed).
+    """
+
+    __slots__ = ("changes", "done", "seq", "snapshot")
+
+    def __init__(
+        self,
+        *,
+        seq: int,
+        snapshot: JsonSnapshot,
+        changes: tuple[Path, ...],
+        done: bool,
+    ) -> None:
+        self.seq = seq
+        self.snapshot = snapshot
+        self.changes = changes
+        self.done = done
+
+    def __repr__(self) -> str:
+        return f"<Emission #{self.seq} changes={self.changes!r} done={self.done}>"
+
+
+def emission_of(value: Any) -> Emission | None:
+    """The :class:`Emission` tag of a ``to_partial`` output, or None."""
+    found = getattr(value, SOURCE_SLOT, None)
+    return found if isinstance(found, Emission) else None

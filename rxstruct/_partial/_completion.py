@@ -1,0 +1,142 @@
+"""Completion state of partial values: which fields are final."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from ..exceptions import UsageError
+from ..json import WILDCARD, Path, format_path, parse_pattern
+from ._base import OPEN_SLOT
+
+__all__ = ["completed", "is_complete"]
+
+_UNKNOWN: Any = object()
+
+
+def _open_rel(value: Any) -> Path | None:
+    """The open path recorded on a partial value; None (complete) when absent."""
+    found = getattr(value, OPEN_SLOT, None)
+    return found if isinstance(found, tuple) else None
+
+
+def completed(partial: Any) -> frozenset[str]:
+    """The paths of ``partial`` whose values are final.
+
+    Paths are relative to ``partial``, in the pattern syntax with Python field
+    names: ``"title"``, ``"ingredients[2]"``, ``"author.name"``. A path is
+    complete when its value will not change any more: every field of a
+    completed object (including fields still ``None`` because the object
+    closed without them), every element of a list but the one being written,
+    and so on down. Fields not yet seen are not listed.
+
+    Works on what ``to_partial`` emits (and on anything inside it); any other
+    model, list or dict counts as complete.
+
+    Args:
+        partial: A partial instance, or a list/dict emitted by ``to_partial``.
+
+    Returns:
+        The complete paths (the object itself is not listed: see
+        :func:`is_complete`).
+
+    Raises:
+        UsageError: ``partial`` is not a model, list or dict.
+
+    Example:
+        >>> import rxstruct as rs
+        >>> from pydantic import BaseModel
+        >>> class Recipe(BaseModel):
+        ...     name: str
+        ...     tags: list[str]
+        >>> dec = rs.PartialJsonDecoder()
+        >>> snap = dec.feed('{"name": "Soup", "tags": ["hot", "che')
+        >>> p = rs.PartialBuilder(Recipe).feed(snap)
+        >>> sorted(rs.completed(p))
+        ['name', 'tags[0]']
+    """
+    if not isinstance(partial, BaseModel | list | dict):
+        raise UsageError(
+            f"completed() takes a partial model, list or dict, got {partial!r}"
+        )
+    out: list[Path] = []
+    _collect(partial, (), _open_rel(partial), out)
+    return frozenset(format_path(path) for path in out)
+
+
+def _children(value: Any) -> list[tuple[str | int, Any]]:
+    if isinstance(value, BaseModel):
+        complete = _open_rel(value) is None
+        names = (
+            list(type(value).model_fields)
+            if complete
+            else [n for n in type(value).model_fields if n in value.model_fields_set]
+        )
+        pairs: list[tuple[str | int, Any]] = [(n, getattr(value, n)) for n in names]
+        extra = value.__pydantic_extra__
+        if extra:
+            pairs.extend(extra.items())
+        return pairs
+    if isinstance(value, list):
+        return list(enumerate(value))
+    if isinstance(value, dict):
+        return [(key, item) for key, item in value.items() if isinstance(key, str)]
+    return []
+
+
+def _collect(value: Any, prefix: Path, open_rel: Path | None, out: list[Path]) -> None:
+    for part, child in _children(value):
+        path = (*prefix, part)
+        if open_rel is None:
+            out.append(path)
+            _collect(child, path, None, out)
+        elif open_rel and open_rel[0] == part:
+            _collect(child, path, open_rel[1:], out)
+        else:
+            out.append(path)
+            _collect(child, path, None, out)
+
+
+def is_complete(partial: Any, path: str = "") -> bool:
+    """Whether the value at ``path`` of ``partial`` is there and final.
+
+    Args:
+        partial: A partial instance, or a list/dict emitted by ``to_partial``.
+        path: A concrete path in the pattern syntax with Python field names
+            (``"steps[0].text"``); ``""`` (default) asks about ``partial``
+            itself.
+
+    Returns:
+        True when the value exists and will not change any more.
+
+    Raises:
+        UsageError: ``path`` is not a concrete path (e.g. holds ``[*]``).
+
+    Example:
+        >>> import rxstruct as rs
+        >>> from pydantic import BaseModel
+        >>> class Recipe(BaseModel):
+        ...     name: str
+        ...     tags: list[str]
+        >>> snap = rs.PartialJsonDecoder().feed('{"name": "Soup", "tags": ["h')
+        >>> p = rs.PartialBuilder(Recipe).feed(snap)
+        >>> rs.is_complete(p, "name"), rs.is_complete(p, "tags"), rs.is_complete(p)
+        (True, False, False)
+    """
+    parts = parse_pattern(path)
+    if any(part is WILDCARD for part in parts):
+        raise UsageError(f"is_complete() needs a concrete path, got {path!r}")
+    open_rel = _open_rel(partial)
+    node = partial
+    for part in parts:
+        node = dict(_children(node)).get(part, _UNKNOWN)  # type: ignore[arg-type]  # no WILDCARD
+        if node is _UNKNOWN:
+            return False
+        if open_rel is None:
+            continue
+        if open_rel and open_rel[0] == part:
+            open_rel = open_rel[1:]
+        else:
+            open_rel = None
+    return open_rel is None

@@ -1,0 +1,1101 @@
+"""Shapes and nodes: turning decoder snapshots into partial values.
+
+A *shape* is compiled once per type (see ``_compile``) and says how a JSON
+value becomes a partial value: ``closed()`` converts a complete JSON value once,
+``open()`` makes a *node* for a value still being written. A node keeps what it
+already converted (the closed members of an object, the closed elements of a
+list) and, on each snapshot, ``update()`` converts only what closed since the
+previous one and recurses into the one open child. The work per snapshot is
+therefore proportional to the open path (plus one list copy per open list),
+never to the document: a completed sub-object is converted exactly once and the
+same partial instance is reused by every later emission.
+
+Two sentinels travel up: ``HIDDEN`` (an open value that must not be shown yet:
+a number, a ``Literal``, an ``Atomic`` field, a union whose arm is not decided)
+and ``INVALID`` (a complete value that does not fit its type; the field stays
+unset, a list stops before it, a dict omits the key).
+"""
+
+from __future__ import annotations
+
+import copy
+import types
+from collections.abc import Callable
+from typing import Any, Final, ForwardRef, Literal, Optional, Union
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import PydanticCustomError
+
+from ..exceptions import PartialValidationError
+from ..json import Path, format_path
+from ._base import OPEN_SLOT
+
+__all__ = [
+    "HIDDEN",
+    "INVALID",
+    "ANY",
+    "AnyShape",
+    "AtomicShape",
+    "Ctx",
+    "DictShape",
+    "Discriminator",
+    "FieldSpec",
+    "HeldShape",
+    "ListShape",
+    "ModelShape",
+    "Node",
+    "NullableShape",
+    "Shape",
+    "StrShape",
+    "UnionShape",
+    "kind_of",
+]
+
+
+class _Sentinel:
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return self._name
+
+
+HIDDEN: Final[Any] = _Sentinel("HIDDEN")
+INVALID: Final[Any] = _Sentinel("INVALID")
+_NOTHING: Final[Any] = _Sentinel("NOTHING")
+
+_set = object.__setattr__
+
+
+def kind_of(value: Any) -> type:
+    """The JSON kind of an open value: ``dict``, ``list`` or ``str``."""
+    return type(value)
+
+
+class Ctx:
+    """Per-snapshot context: the invalid-value policy and the change log.
+
+    Attributes:
+        raise_invalid: ``on_invalid="error"``: raise instead of ``INVALID``.
+        changes: Python paths (field names) whose visible value or completion
+            changed in this snapshot.
+        json_changed: The decoder's changed paths, for raw (``Any``) values.
+        parents: JSON paths of the containers with a child that changed, or
+            None when unknown (after a skipped snapshot): scan everything.
+        quiet: A twin whose change log is thrown away, for conversions of
+            values that closed unseen (their parent records one change).
+    """
+
+    __slots__ = ("changes", "json_changed", "parents", "quiet", "raise_invalid")
+
+    def __init__(self, raise_invalid: bool, *, _quiet: Ctx | None = None) -> None:
+        self.raise_invalid = raise_invalid
+        self.changes: list[Path] = []
+        self.json_changed: tuple[Path, ...] = ()
+        self.parents: set[Path] | None = None
+        self.quiet: Ctx = _quiet if _quiet is not None else self
+
+    @classmethod
+    def create(cls, raise_invalid: bool) -> Ctx:
+        """A context plus its quiet twin."""
+        quiet = cls(raise_invalid)
+        return cls(raise_invalid, _quiet=quiet)
+
+    def reset(self, json_changed: tuple[Path, ...], *, contiguous: bool) -> None:
+        """Start a new snapshot (``contiguous``: it follows the previous one)."""
+        self.changes = []
+        self.json_changed = json_changed
+        self.parents = {path[:-1] for path in json_changed} if contiguous else None
+        self.quiet.changes = []
+
+    def invalid(
+        self,
+        shape: Shape,
+        value: Any,
+        jpath: Path,
+        error: ValidationError | None = None,
+    ) -> Any:
+        """``INVALID``, or raise :class:`PartialValidationError` when asked to."""
+        if not self.raise_invalid:
+            return INVALID
+        if error is None:
+            error = shape.explain(value)
+        first = error.errors()[0]["msg"] if error.error_count() else "invalid value"
+        raise PartialValidationError(
+            f"invalid value at {format_path(jpath)}: {first}", error, path=jpath
+        )
+
+
+def _custom_error(title: str, value: Any, kind: str, message: str) -> ValidationError:
+    return ValidationError.from_exception_data(
+        title,
+        [{"type": PydanticCustomError(kind, message), "loc": (), "input": value}],
+    )
+
+
+# --- shapes --------------------------------------------------------------------
+
+
+class Shape:
+    """How one type streams. Compiled once, shared by every subscription."""
+
+    __slots__ = ("_adapter",)
+
+    def __init__(self) -> None:
+        self._adapter: TypeAdapter[Any] | None = None
+
+    @property
+    def annotation(self) -> Any:
+        """The partial-side type: constraints stripped, models made partial.
+
+        Computed on access: while a recursive model is being compiled it holds
+        forward references to partial classes not created yet.
+        """
+        raise NotImplementedError
+
+    def adapter(self) -> TypeAdapter[Any]:
+        """A lax TypeAdapter of :attr:`annotation`, built on first use."""
+        adapter = self._adapter
+        if adapter is None:
+            adapter = self._adapter = TypeAdapter(self.annotation)
+        return adapter
+
+    def explain(self, value: Any) -> ValidationError:
+        """A pydantic error saying why ``value`` does not fit."""
+        try:
+            self.adapter().validate_python(value)
+        except ValidationError as exc:
+            return exc
+        return _custom_error(
+            str(self.annotation), value, "rxstruct_shape", "value does not fit the type"
+        )
+
+    def open(self, kind: type) -> Node:
+        """A node for an open value of JSON kind ``kind`` (dict, list or str)."""
+        return HoldNode(self)
+
+    def closed(self, value: Any, ctx: Ctx, jpath: Path) -> Any:
+        """Convert a complete JSON value; ``INVALID`` when it does not fit."""
+        raise NotImplementedError
+
+
+class AnyShape(Shape):
+    """``Any``: the raw partial JSON value."""
+
+    __slots__ = ()
+
+    @property
+    def annotation(self) -> Any:
+        return Any
+
+    def open(self, kind: type) -> Node:
+        return AnyNode()
+
+    def closed(self, value: Any, ctx: Ctx, jpath: Path) -> Any:
+        return value
+
+
+class StrShape(Shape):
+    """``str``: visible and growing while written."""
+
+    __slots__ = ()
+
+    @property
+    def annotation(self) -> Any:
+        return str
+
+    def open(self, kind: type) -> Node:
+        return StrNode(self) if kind is str else HoldNode(self)
+
+    def closed(self, value: Any, ctx: Ctx, jpath: Path) -> Any:
+        if type(value) is str:
+            return value
+        return ctx.invalid(self, value, jpath)
+
+
+class AtomicShape(Shape):
+    """Numbers, bools, ``Literal``, enums, dates...: shown only when complete."""
+
+    __slots__ = ("_exact", "_literals", "_strip", "_validate", "config", "source")
+
+    def __init__(
+        self,
+        source: Any,
+        strip: Callable[[Any], Any],
+        *,
+        exact: tuple[type, ...] = (),
+        literals: dict[tuple[type, Any], Any] | None = None,
+        config: Any = None,
+    ) -> None:
+        super().__init__()
+        self.source = source  # the user's type
+        self.config = config
+        self._strip = strip
+        self._exact = exact
+        self._literals = literals
+        self._validate: Callable[[Any], Any] | None = None
+
+    @property
+    def annotation(self) -> Any:
+        return self._strip(self.source)
+
+    def adapter(self) -> TypeAdapter[Any]:
+        adapter = self._adapter
+        if adapter is None:
+            if self.config is not None:
+                try:
+                    adapter = TypeAdapter(self.annotation, config=self.config)
+                except Exception:  # a type with its own config (a model)
+                    adapter = TypeAdapter(self.annotation)
+            else:
+                adapter = TypeAdapter(self.annotation)
+            self._adapter = adapter
+        return adapter
+
+    def closed(self, value: Any, ctx: Ctx, jpath: Path) -> Any:
+        if type(value) in self._exact:
+            return value
+        literals = self._literals
+        if literals is not None:
+            found = literals.get((type(value), value), _NOTHING)
+            if found is not _NOTHING:
+                return found
+        validate = self._validate
+        if validate is None:
+            validate = self._validate = self.adapter().validate_python
+        try:
+            return validate(value)
+        except ValidationError as exc:
+            return ctx.invalid(self, value, jpath, exc)
+        except TypeError:  # e.g. an unhashable value for a Literal
+            return ctx.invalid(self, value, jpath)
+
+
+class HeldShape(Shape):
+    """``Annotated[X, rs.Atomic]``: X, but hidden until complete."""
+
+    __slots__ = ("inner",)
+
+    def __init__(self, inner: Shape) -> None:
+        super().__init__()
+        self.inner = inner
+
+    @property
+    def annotation(self) -> Any:
+        return self.inner.annotation
+
+    def closed(self, value: Any, ctx: Ctx, jpath: Path) -> Any:
+        return self.inner.closed(value, ctx, jpath)
+
+
+class NullableShape(Shape):
+    """``X | None``."""
+
+    __slots__ = ("inner",)
+
+    def __init__(self, inner: Shape) -> None:
+        super().__init__()
+        self.inner = inner
+
+    @property
+    def annotation(self) -> Any:
+        return Optional[self.inner.annotation]  # noqa: UP045 - may be a ForwardRef
+
+    def open(self, kind: type) -> Node:
+        return self.inner.open(kind)
+
+    def closed(self, value: Any, ctx: Ctx, jpath: Path) -> Any:
+        if value is None:
+            return None
+        return self.inner.closed(value, ctx, jpath)
+
+
+class ListShape(Shape):
+    """``list[X]``: closed elements appear one by one, the open one grows."""
+
+    __slots__ = ("item",)
+
+    def __init__(self, item: Shape) -> None:
+        super().__init__()
+        self.item = item
+
+    @property
+    def annotation(self) -> Any:
+        return types.GenericAlias(list, (self.item.annotation,))
+
+    def open(self, kind: type) -> Node:
+        return ListNode(self) if kind is list else HoldNode(self)
+
+    def closed(self, value: Any, ctx: Ctx, jpath: Path) -> Any:
+        if type(value) is not list:
+            return ctx.invalid(self, value, jpath)
+        return ListNode(self).finish(value, ctx.quiet, jpath, ())
+
+
+class DictShape(Shape):
+    """``dict[K, V]``: keys appear once their value started."""
+
+    __slots__ = ("key_shape", "value")
+
+    def __init__(self, key_shape: Shape | None, value: Shape) -> None:
+        super().__init__()
+        self.key_shape = key_shape  # None: plain str keys
+        self.value = value
+
+    @property
+    def annotation(self) -> Any:
+        key = str if self.key_shape is None else self.key_shape.annotation
+        return types.GenericAlias(dict, (key, self.value.annotation))
+
+    def open(self, kind: type) -> Node:
+        return DictNode(self) if kind is dict else HoldNode(self)
+
+    def closed(self, value: Any, ctx: Ctx, jpath: Path) -> Any:
+        if type(value) is not dict:
+            return ctx.invalid(self, value, jpath)
+        return DictNode(self).finish(value, ctx.quiet, jpath, ())
+
+
+class FieldSpec:
+    """One model field as streamed: its Python name and shape."""
+
+    __slots__ = ("extra", "hold", "name", "shape")
+
+    def __init__(self, name: str, shape: Shape, *, hold: bool, extra: bool) -> None:
+        self.name = name
+        self.shape = shape
+        self.hold = hold
+        self.extra = extra
+
+
+class ModelShape(Shape):
+    """A pydantic model, streamed as instances of its partial class.
+
+    Filled in by ``_compile`` after construction (models can be recursive).
+    """
+
+    __slots__ = (
+        "cls",
+        "dynamic_defaults",
+        "extra",
+        "holds",
+        "keys",
+        "model",
+        "ref",
+        "required",
+        "static_defaults",
+    )
+
+    def __init__(self, model: type[BaseModel], ref: str) -> None:
+        super().__init__()
+        self.model = model
+        self.ref = ref  # forward-reference name while the class is being built
+        self.cls: type[BaseModel] | None = None  # the partial class, set by _compile
+        self.keys: dict[str, FieldSpec] = {}  # JSON key -> field
+        self.static_defaults: dict[str, Any] = {}  # every field, in order
+        self.dynamic_defaults: tuple[tuple[str, Callable[[], Any]], ...] = ()
+        self.required: frozenset[str] = frozenset()
+        self.holds: frozenset[str] = frozenset()
+        self.extra: Literal["allow", "forbid", "ignore"] = "ignore"
+
+    @property
+    def annotation(self) -> Any:
+        return self.cls if self.cls is not None else ForwardRef(self.ref)
+
+    def spec(self, key: str) -> FieldSpec | None:
+        """The field a JSON key belongs to (an extra under ``extra="allow"``)."""
+        spec = self.keys.get(key)
+        if spec is None and self.extra == "allow":
+            spec = FieldSpec(key, ANY, hold=False, extra=True)
+        return spec
+
+    def open(self, kind: type) -> Node:
+        return ModelNode(self) if kind is dict else HoldNode(self)
+
+    def closed(self, value: Any, ctx: Ctx, jpath: Path) -> Any:
+        if type(value) is not dict:
+            return ctx.invalid(self, value, jpath)
+        return ModelNode(self).finish(value, ctx.quiet, jpath, ())
+
+    def build(
+        self,
+        fields: dict[str, Any],
+        extra: dict[str, Any] | None,
+        open_rel: Path | None,
+    ) -> BaseModel:
+        """A partial instance, without validation (like ``model_construct``)."""
+        if self.dynamic_defaults:
+            values = dict(self.static_defaults)
+            for name, factory in self.dynamic_defaults:
+                if name not in fields:
+                    values[name] = factory()
+            values.update(fields)
+        else:
+            values = {**self.static_defaults, **fields}
+        cls: Any = self.cls
+        instance: BaseModel = cls.__new__(cls)
+        _set(instance, "__dict__", values)
+        _set(instance, "__pydantic_fields_set__", set(fields))
+        _set(instance, "__pydantic_extra__", dict(extra) if extra is not None else None)
+        _set(instance, "__pydantic_private__", None)
+        _set(instance, OPEN_SLOT, open_rel)
+        return instance
+
+    def missing_error(self, value: Any, missing: list[str]) -> ValidationError:
+        """A pydantic error for required fields absent from a closed object."""
+        return ValidationError.from_exception_data(
+            self.model.__name__,
+            [{"type": "missing", "loc": (name,), "input": value} for name in missing],
+        )
+
+    def extra_error(self, value: Any, keys: list[str]) -> ValidationError:
+        """A pydantic error for unknown keys of an ``extra="forbid"`` model."""
+        return ValidationError.from_exception_data(
+            self.model.__name__,
+            [
+                {"type": "extra_forbidden", "loc": (key,), "input": value[key]}
+                for key in keys
+            ],
+        )
+
+
+class Discriminator:
+    """How a union picks its arm from an object: a tag field or a callable."""
+
+    __slots__ = ("explicit", "function", "keys", "tags")
+
+    def __init__(
+        self,
+        *,
+        keys: tuple[str, ...],
+        tags: dict[Any, Shape],
+        function: Callable[[Any], Any] | None = None,
+        explicit: bool = True,
+    ) -> None:
+        self.keys = keys  # JSON keys that may hold the tag
+        self.tags = tags  # tag value -> arm
+        self.function = function  # Discriminator(callable): called on closed members
+        # Declared (pydantic requires the tag) or implied by Literal fields (an
+        # arm may default its tag, so the keys can decide too).
+        self.explicit = explicit
+
+    def choose(self, members: dict[str, Any], open_key: str | None) -> Shape | None:
+        """The arm for an object, or None while its tag is not complete."""
+        if self.function is not None:
+            closed = {k: v for k, v in members.items() if k != open_key}
+            try:
+                tag = self.function(closed)
+            except Exception:
+                return None
+            return self._lookup(tag)
+        for key in self.keys:
+            if key in members and key != open_key:
+                return self._lookup(members[key])
+        return None
+
+    def _lookup(self, tag: Any) -> Shape | None:
+        try:
+            return self.tags.get(tag)
+        except TypeError:  # unhashable
+            return None
+
+
+class UnionShape(Shape):
+    """A union of two or more arms (``None`` is handled as ``nullable``).
+
+    Arm choice, once per path (a chosen arm never changes):
+
+    - discriminated (explicit, or implied by a ``Literal`` field all model arms
+      share with distinct values): the arm named by the tag, once the tag is
+      complete; hidden before;
+    - other objects: the model arm that alone fits the keys seen so far; hidden
+      while several fit; decided at the latest when the object closes;
+    - strings: a plain ``str`` arm if there is one (the string grows),
+      otherwise the scalar arms decide when it is complete;
+    - lists: the first list arm; numbers, bools: pydantic's smart union over
+      the scalar arms.
+    """
+
+    __slots__ = (
+        "_discriminator",
+        "_find_discriminator",
+        "arms",
+        "dict_arms",
+        "list_arms",
+        "model_arms",
+        "nullable",
+        "scalar_shape",
+        "str_arm",
+    )
+
+    def __init__(
+        self,
+        arms: list[Shape],
+        *,
+        nullable: bool,
+        find_discriminator: Callable[[UnionShape], Discriminator | None],
+        scalar_shape: AtomicShape | None,
+    ) -> None:
+        super().__init__()
+        self.arms = arms
+        self.nullable = nullable
+        self.scalar_shape = scalar_shape
+        self.model_arms = [a for a in arms if isinstance(a, ModelShape)]
+        self.dict_arms = [a for a in arms if isinstance(a, DictShape | AnyShape)]
+        self.list_arms = [a for a in arms if isinstance(a, ListShape | AnyShape)]
+        str_arms = [a for a in arms if isinstance(a, StrShape | AnyShape)]
+        self.str_arm = str_arms[0] if str_arms else None
+        # Found on first use: the arms of a recursive model are filled in late.
+        self._find_discriminator = find_discriminator
+        self._discriminator: Any = _NOTHING
+
+    @property
+    def annotation(self) -> Any:
+        arms = tuple(arm.annotation for arm in self.arms)
+        if self.nullable:
+            arms = (*arms, type(None))
+        return Union[arms]  # noqa: UP007 - may hold ForwardRefs
+
+    @property
+    def discriminator(self) -> Discriminator | None:
+        """The tag field (or function) that picks the arm of an object."""
+        found = self._discriminator
+        if found is _NOTHING:
+            found = self._discriminator = self._find_discriminator(self)
+        return found  # type: ignore[no-any-return]  # Discriminator | None
+
+    def open(self, kind: type) -> Node:
+        if kind is dict:
+            discriminator = self.discriminator
+            if discriminator is not None and discriminator.explicit:
+                return DiscriminatedNode(self)
+            if len(self.model_arms) > 1:
+                return UnionObjectNode(self)
+            if self.model_arms:
+                return self.model_arms[0].open(kind)
+            if self.dict_arms:
+                return self.dict_arms[0].open(kind)
+        elif kind is list and self.list_arms:
+            return self.list_arms[0].open(kind)
+        elif kind is str and self.str_arm is not None:
+            return self.str_arm.open(kind)
+        return HoldNode(self)
+
+    def pick_object(
+        self, members: dict[str, Any], *, closed: bool, open_key: Any = None
+    ) -> Shape | None:
+        """The arm for an object with ``members``; None while undecided.
+
+        Args:
+            members: The object's visible members.
+            closed: The object is complete (decide now).
+            open_key: The member still being written, if any.
+        """
+        discriminator = self.discriminator
+        if discriminator is not None:
+            # An implied tag decides when it is there; without it, the keys do.
+            if discriminator.explicit or any(k in members for k in discriminator.keys):
+                return discriminator.choose(members, open_key)
+        fitting = [a for a in self.model_arms if all(k in a.keys for k in members)]
+        if len(fitting) == 1:
+            return fitting[0]
+        if not closed:
+            if fitting or not members:
+                return None  # ambiguous, or nothing seen yet: wait
+            if self.dict_arms:
+                return self.dict_arms[0]
+            return self._best_overlap(members)
+        for arm in fitting:
+            if arm.required <= {arm.keys[k].name for k in members}:
+                return arm
+        if fitting:
+            return fitting[0]
+        if self.dict_arms:
+            return self.dict_arms[0]
+        return self._best_overlap(members)
+
+    def _best_overlap(self, members: dict[str, Any]) -> Shape | None:
+        best: Shape | None = None
+        best_score = -1
+        for arm in self.model_arms:
+            score = sum(1 for k in members if k in arm.keys)
+            if score > best_score:
+                best, best_score = arm, score
+        return best
+
+    def closed(self, value: Any, ctx: Ctx, jpath: Path) -> Any:
+        if value is None:
+            if self.nullable:
+                return None
+            return ctx.invalid(self, value, jpath)
+        kind = type(value)
+        if kind is dict:
+            arm = self.pick_object(value, closed=True)
+            if arm is not None:
+                return arm.closed(value, ctx, jpath)
+        elif kind is list:
+            if self.list_arms:
+                return self.list_arms[0].closed(value, ctx, jpath)
+        elif kind is str and self.str_arm is not None:
+            return self.str_arm.closed(value, ctx, jpath)
+        if self.scalar_shape is not None:
+            return self.scalar_shape.closed(value, ctx, jpath)
+        return ctx.invalid(self, value, jpath)
+
+
+ANY: Final = AnyShape()
+
+
+# --- nodes ---------------------------------------------------------------------
+
+
+class Node:
+    """The conversion state of one open value.
+
+    Attributes:
+        open_rel: After ``update``: the Python path, relative to this value, of
+            its deepest visible open descendant (``()``: this value itself).
+    """
+
+    __slots__ = ("open_rel",)
+
+    def __init__(self) -> None:
+        self.open_rel: Path = ()
+
+    def update(self, value: Any, rest: Path, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
+        """The partial value for the open ``value``, or ``HIDDEN``.
+
+        Args:
+            value: The open JSON value (a fresh container or a growing string).
+            rest: The snapshot's open path below this value.
+            ctx: The snapshot context.
+            jpath: JSON path of this value (for errors).
+            ppath: Python path of this value (for the change log).
+        """
+        raise NotImplementedError
+
+    def finish(self, value: Any, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
+        """The final partial value once ``value`` closed, or ``INVALID``."""
+        raise NotImplementedError
+
+
+class HoldNode(Node):
+    """Hidden while open; converted once complete."""
+
+    __slots__ = ("shape",)
+
+    def __init__(self, shape: Shape) -> None:
+        super().__init__()
+        self.shape = shape
+
+    def update(self, value: Any, rest: Path, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
+        return HIDDEN
+
+    def finish(self, value: Any, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
+        return self.shape.closed(value, ctx, jpath)
+
+
+class StrNode(Node):
+    """A growing string."""
+
+    __slots__ = ("length", "shape")
+
+    def __init__(self, shape: Shape) -> None:
+        super().__init__()
+        self.shape = shape
+        self.length = -1
+
+    def update(self, value: Any, rest: Path, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
+        if len(value) != self.length:
+            self.length = len(value)
+            ctx.changes.append(ppath)
+        return value
+
+    def finish(self, value: Any, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
+        return self.shape.closed(value, ctx, jpath)
+
+
+class AnyNode(Node):
+    """A raw value (``Any``, extras): the decoder's partial value as is."""
+
+    __slots__ = ()
+
+    def update(self, value: Any, rest: Path, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
+        if ctx.parents is None:  # after a gap: changes unknown, assume some
+            ctx.changes.append(ppath)
+        else:
+            depth = len(jpath)
+            for changed in ctx.json_changed:
+                if changed[:depth] == jpath:
+                    ctx.changes.append(ppath)
+                    break
+        self.open_rel = rest
+        return value
+
+    def finish(self, value: Any, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
+        return value
+
+
+class ModelNode(Node):
+    """An open object of a model: closed members are converted once."""
+
+    __slots__ = (
+        "extra",
+        "fields",
+        "fresh",
+        "open_key",
+        "open_node",
+        "open_visible",
+        "shape",
+        "src",
+    )
+
+    def __init__(self, shape: ModelShape) -> None:
+        super().__init__()
+        self.shape = shape
+        self.fresh = True  # not updated yet: members may have closed earlier
+        self.src: dict[str, Any] = {}  # JSON key -> closed JSON value converted
+        self.fields: dict[str, Any] = {}  # field name -> converted closed value
+        self.extra: dict[str, Any] | None = {} if shape.extra == "allow" else None
+        self.open_key: str | None = None
+        self.open_node: Node | None = None
+        self.open_visible = False
+
+    def _absorb(
+        self,
+        value: dict[str, Any],
+        skip: str | None,
+        ctx: Ctx,
+        jpath: Path,
+        ppath: Path,
+    ) -> None:
+        """Convert the members that closed since the last call."""
+        shape = self.shape
+        src = self.src
+        for key, member in value.items():
+            if key == skip or src.get(key, _NOTHING) is member:
+                continue
+            src[key] = member
+            node = None
+            if key == self.open_key:
+                node = self.open_node
+                self.open_key = self.open_node = None
+            spec = shape.spec(key)
+            if spec is None:
+                continue
+            child_jpath = (*jpath, key)
+            child_ppath = (*ppath, spec.name)
+            if node is not None:
+                converted = node.finish(member, ctx, child_jpath, child_ppath)
+            else:
+                converted = spec.shape.closed(member, ctx, child_jpath)
+            if converted is INVALID:
+                continue
+            if spec.extra:
+                self.extra[spec.name] = converted  # type: ignore[index]  # allow => dict
+            else:
+                self.fields[spec.name] = converted
+            ctx.changes.append(child_ppath)
+
+    def update(self, value: Any, rest: Path, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
+        open_key = rest[0] if rest else None
+        if not isinstance(open_key, str) or open_key not in value:
+            open_key = None  # the open child is not visible (a key, a number...)
+        mark = len(ctx.changes)
+        parents = ctx.parents
+        if self.fresh or parents is None or jpath in parents:
+            # Skipped when no direct member changed in this (contiguous) chunk.
+            self._absorb(value, open_key, ctx, jpath, ppath)
+            self.fresh = False
+        fields = self.fields
+        extra = self.extra
+        open_rel: Path = ()
+        if open_key is not None:
+            spec = self.shape.spec(open_key)
+            if spec is not None:
+                node = self.open_node
+                if node is None or self.open_key != open_key:
+                    node = self.open_node = spec.shape.open(kind_of(value[open_key]))
+                    self.open_key = open_key
+                    self.open_visible = False
+                child_ppath = (*ppath, spec.name)
+                shown = node.update(
+                    value[open_key], rest[1:], ctx, (*jpath, open_key), child_ppath
+                )
+                if shown is not HIDDEN:
+                    if not self.open_visible:
+                        self.open_visible = True
+                        ctx.changes.append(child_ppath)
+                    open_rel = (spec.name, *node.open_rel)
+                    if spec.extra:
+                        extra = {**extra, spec.name: shown}  # type: ignore[dict-item]  # allow => dict
+                    else:
+                        fields = {**fields, spec.name: shown}
+        for name in self.shape.holds:
+            if name not in fields:
+                del ctx.changes[mark:]  # nothing of a hidden object is visible
+                return HIDDEN
+        self.open_rel = open_rel
+        return self.shape.build(fields, extra, open_rel)
+
+    def finish(self, value: Any, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
+        self._absorb(value, None, ctx, jpath, ppath)
+        shape = self.shape
+        if ctx.raise_invalid:
+            missing = [name for name in shape.required if name not in self.fields]
+            if missing:
+                raise PartialValidationError(
+                    f"{shape.model.__name__} at {format_path(jpath)} is complete "
+                    f"without required field(s) {', '.join(sorted(missing))}",
+                    shape.missing_error(value, sorted(missing)),
+                    path=jpath,
+                )
+            if shape.extra == "forbid":
+                unknown = [key for key in value if key not in shape.keys]
+                if unknown:
+                    raise PartialValidationError(
+                        f"{shape.model.__name__} at {format_path(jpath)} has "
+                        f"unknown field(s) {', '.join(unknown)}",
+                        shape.extra_error(value, unknown),
+                        path=jpath,
+                    )
+        return shape.build(self.fields, self.extra, None)
+
+
+class ListNode(Node):
+    """An open list: closed elements converted once, the open one recursed into.
+
+    An element that closes invalid stops the list there (the partial list stays
+    a prefix of a well-typed list).
+    """
+
+    __slots__ = (
+        "items",
+        "make",
+        "n_src",
+        "open_index",
+        "open_node",
+        "shape",
+        "stopped",
+        "visible",
+    )
+
+    def __init__(self, shape: ListShape) -> None:
+        super().__init__()
+        self.shape = shape
+        self.items: list[Any] = []
+        self.n_src = 0  # JSON elements consumed
+        self.stopped = False
+        self.open_index = -1
+        self.open_node: Node | None = None
+        self.make: Callable[[list[Any]], Any] = list
+        self.visible = False
+
+    def _absorb(
+        self, value: list[Any], n_closed: int, ctx: Ctx, jpath: Path, ppath: Path
+    ) -> None:
+        item = self.shape.item
+        items = self.items
+        for i in range(self.n_src, n_closed):
+            member = value[i]
+            node = None
+            if i == self.open_index:
+                node = self.open_node
+                self.open_node = None
+                self.open_index = -1
+            child_ppath = (*ppath, i)
+            if node is not None:
+                converted = node.finish(member, ctx, (*jpath, i), child_ppath)
+            else:
+                converted = item.closed(member, ctx, (*jpath, i))
+            if converted is INVALID:
+                self.stopped = True
+                return
+            items.append(converted)
+            ctx.changes.append(child_ppath)
+        self.n_src = n_closed
+
+    def update(self, value: Any, rest: Path, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
+        n = len(value)
+        open_index = rest[0] if rest else -1
+        if not isinstance(open_index, int) or open_index >= n:
+            open_index = -1
+        self.open_rel = ()
+        if self.stopped:
+            return self.make(self.items)
+        self._absorb(value, n - 1 if open_index >= 0 else n, ctx, jpath, ppath)
+        out = self.make(self.items)
+        if open_index >= 0 and not self.stopped:
+            node = self.open_node
+            if node is None or self.open_index != open_index:
+                node = self.open_node = self.shape.item.open(kind_of(value[open_index]))
+                self.open_index = open_index
+                self.visible = False
+            child_ppath = (*ppath, open_index)
+            shown = node.update(
+                value[open_index], rest[1:], ctx, (*jpath, open_index), child_ppath
+            )
+            if shown is not HIDDEN:
+                if not self.visible:
+                    self.visible = True
+                    ctx.changes.append(child_ppath)
+                out.append(shown)
+                self.open_rel = (open_index, *node.open_rel)
+        return out
+
+    def finish(self, value: Any, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
+        if not self.stopped:
+            self._absorb(value, len(value), ctx, jpath, ppath)
+        return self.make(self.items)
+
+
+class DictNode(Node):
+    """An open ``dict[K, V]``: like a model with one shape for every value."""
+
+    __slots__ = (
+        "items",
+        "make",
+        "open_key",
+        "open_node",
+        "open_visible",
+        "shape",
+        "src",
+    )
+
+    def __init__(self, shape: DictShape) -> None:
+        super().__init__()
+        self.shape = shape
+        self.src: dict[str, Any] = {}
+        self.items: dict[Any, Any] = {}
+        self.open_key: str | None = None
+        self.open_node: Node | None = None
+        self.open_visible = False
+        self.make: Callable[[dict[Any, Any]], Any] = dict
+
+    def _key(self, key: str, ctx: Ctx, jpath: Path) -> Any:
+        key_shape = self.shape.key_shape
+        if key_shape is None:
+            return key
+        return key_shape.closed(key, ctx, (*jpath, key))
+
+    def _absorb(
+        self,
+        value: dict[str, Any],
+        skip: str | None,
+        ctx: Ctx,
+        jpath: Path,
+        ppath: Path,
+    ) -> None:
+        src = self.src
+        shape = self.shape.value
+        for key, member in value.items():
+            if key == skip or src.get(key, _NOTHING) is member:
+                continue
+            src[key] = member
+            node = None
+            if key == self.open_key:
+                node = self.open_node
+                self.open_key = self.open_node = None
+            py_key = self._key(key, ctx, jpath)
+            if py_key is INVALID:
+                continue
+            child_ppath = (*ppath, py_key)
+            if node is not None:
+                converted = node.finish(member, ctx, (*jpath, key), child_ppath)
+            else:
+                converted = shape.closed(member, ctx, (*jpath, key))
+            if converted is INVALID:
+                continue
+            self.items[py_key] = converted
+            ctx.changes.append(child_ppath)
+
+    def update(self, value: Any, rest: Path, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
+        open_key = rest[0] if rest else None
+        if not isinstance(open_key, str) or open_key not in value:
+            open_key = None
+        self._absorb(value, open_key, ctx, jpath, ppath)
+        out = self.make(self.items)
+        self.open_rel = ()
+        if open_key is not None:
+            py_key = self._key(open_key, ctx, jpath)
+            if py_key is not INVALID:
+                node = self.open_node
+                if node is None or self.open_key != open_key:
+                    node = self.open_node = self.shape.value.open(
+                        kind_of(value[open_key])
+                    )
+                    self.open_key = open_key
+                    self.open_visible = False
+                child_ppath = (*ppath, py_key)
+                shown = node.update(
+                    value[open_key], rest[1:], ctx, (*jpath, open_key), child_ppath
+                )
+                if shown is not HIDDEN:
+                    if not self.open_visible:
+                        self.open_visible = True
+                        ctx.changes.append(child_ppath)
+                    out[py_key] = shown
+                    self.open_rel = (py_key, *node.open_rel)
+        return out
+
+    def finish(self, value: Any, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
+        self._absorb(value, None, ctx, jpath, ppath)
+        return self.make(self.items)
+
+
+class _ChoosingNode(Node):
+    """An object of a union whose arm is decided on the way; hidden until then."""
+
+    __slots__ = ("chosen", "shape")
+
+    def __init__(self, shape: UnionShape) -> None:
+        super().__init__()
+        self.shape = shape
+        self.chosen: Node | None = None
+
+    def _pick(self, value: dict[str, Any], open_key: Any) -> Shape | None:
+        raise NotImplementedError
+
+    def update(self, value: Any, rest: Path, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
+        chosen = self.chosen
+        if chosen is None:
+            arm = self._pick(value, rest[0] if rest else None)
+            if arm is None:
+                return HIDDEN
+            chosen = self.chosen = arm.open(dict)
+        shown = chosen.update(value, rest, ctx, jpath, ppath)
+        self.open_rel = chosen.open_rel
+        return shown
+
+    def finish(self, value: Any, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
+        if self.chosen is not None:
+            return self.chosen.finish(value, ctx, jpath, ppath)
+        return self.shape.closed(value, ctx.quiet, jpath)
+
+
+class DiscriminatedNode(_ChoosingNode):
+    """A discriminated union: the arm is known once the tag is complete."""
+
+    __slots__ = ()
+
+    def _pick(self, value: dict[str, Any], open_key: Any) -> Shape | None:
+        discriminator = self.shape.discriminator
+        if discriminator is None:  # pragma: no cover - only built with one
+            return None
+        return discriminator.choose(value, open_key)
+
+
+class UnionObjectNode(_ChoosingNode):
+    """A plain union of models: the arm is known once the keys fit only one."""
+
+    __slots__ = ()
+
+    def _pick(self, value: dict[str, Any], open_key: Any) -> Shape | None:
+        return self.shape.pick_object(value, closed=False, open_key=open_key)
+
+
+def shallow_copy(value: Any) -> Any:
+    """A copy of an emitted partial root, so each emission can carry its own tag."""
+    return copy.copy(value)

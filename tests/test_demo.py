@@ -1,0 +1,98 @@
+"""``python -m rxstruct.demo`` runs end to end, with and without a terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from rxstruct.sources import demo_recording_path, load_recording
+
+DEMO = [sys.executable, "-m", "rxstruct.demo", "--speed", "50"]
+TIMEOUT = 60  # seconds; the demo takes about one at this speed
+
+
+def expected() -> dict[str, Any]:
+    value = json.loads(load_recording(demo_recording_path()).text)
+    assert isinstance(value, dict)
+    return value
+
+
+def test_demo_without_a_terminal() -> None:
+    """No TTY, no stdin: log lines of growing partial objects, cards, the final."""
+    result = subprocess.run(
+        DEMO,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    out = result.stdout
+    assert "\x1b" not in out  # plain text in a log
+    assert "http://127.0.0.1:" in out
+
+    recipes = expected()["recipes"]
+    for index, recipe in enumerate(recipes):
+        line = f"recipes[{index}] = PartialRecipe(name={recipe['name']!r}, "
+        first = line + "prep_time_minutes=None"
+        second = line + f"prep_time_minutes={recipe['prep_time_minutes']}, "
+        second += "ingredients=None"
+        card = f"recipe {index + 1}: {recipe['name']}"
+        # The partial object grows before the validated card appears.
+        assert out.index(first) < out.index(second) < out.index(card)
+        assert out.index(card) < out.index("final value")
+
+    start = out.index("{", out.index("final value"))
+    final = json.loads(out[start : out.index("finish_reason=")])
+    assert final == expected()
+    assert "finish_reason=stop" in out
+    assert "1 HTTP request: POST /v1/chat/completions" in out
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_demo_on_a_terminal_redraws_in_place() -> None:
+    """On a TTY the partial view is redrawn with cursor movements, then cleared."""
+    import pty
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        DEMO,
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+        env={**os.environ, "TERM": "xterm"},
+    )
+    os.close(follower)
+    chunks: list[bytes] = []
+    try:
+        while True:
+            ready, _, _ = select.select([leader], [], [], TIMEOUT)
+            if not ready:
+                break
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closed: the demo exited
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(leader)
+        returncode = process.wait(TIMEOUT)
+    out = b"".join(chunks).decode("utf-8", "replace")
+    assert returncode == 0, out
+    assert "\x1b[J" in out  # the live region was cleared and redrawn
+    assert "(partial, " in out
+    assert out.rstrip().endswith("\x1b[?25h") or "\x1b[?25h" in out
+    for index, recipe in enumerate(expected()["recipes"]):
+        assert f"recipe {index + 1}: {recipe['name']}" in out
+    assert "finish_reason=stop" in out

@@ -1,0 +1,58 @@
+"""The notebooks run top to bottom and still print what they show.
+
+Each notebook is executed with a fresh kernel (from ``notebooks/``, as Jupyter
+would), and every code cell's text output must equal the output stored in the
+notebook: a notebook cannot silently go stale.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+
+
+def _text(cell: Any) -> str:
+    parts = []
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "stream":
+            parts.append(output.get("text", ""))
+        elif output.get("output_type") == "error":
+            parts.append(f"{output.get('ename')}: {output.get('evalue')}")
+        elif "data" in output:
+            parts.append(output["data"].get("text/plain", ""))
+    return "".join(parts)
+
+
+def test_there_are_notebooks() -> None:
+    """The quickstart notebook exists."""
+    assert any(path.name == "01_quickstart.ipynb" for path in NOTEBOOKS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_notebook_runs_and_matches_its_outputs(path: Path) -> None:
+    """Run the notebook; each cell prints exactly what the stored notebook shows."""
+    stored = nbformat.read(path, as_version=4)
+    fresh = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(
+        fresh,
+        timeout=120,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute()
+    code_cells = [
+        (old, new)
+        for old, new in zip(stored.cells, fresh.cells, strict=True)
+        if old.cell_type == "code"
+    ]
+    assert code_cells
+    for number, (old, new) in enumerate(code_cells):
+        assert not any(o.get("output_type") == "error" for o in new.outputs), _text(new)
+        assert _text(new) == _text(old), f"{path.name}: code cell {number} output changed"

@@ -10,12 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import nbclient
+import nbformat
 import pytest
 
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
-
-NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
 def _text(cell: Any) -> str:
@@ -55,4 +55,4 @@ def test_notebook_runs_and_matches_its_outputs(path: Path) -> None:
     assert code_cells
     for number, (old, new) in enumerate(code_cells):
         assert not any(o.get("output_type") == "error" for o in new.outputs), _text(new)
-        assert _text(new) == _text(old), f"{path.name}: code cell {number} output changed"
+        assert _text(new) == _text(old), f"{path.name}: cell {number} output changed"

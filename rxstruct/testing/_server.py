@@ -40,6 +40,7 @@ import select
 import socket
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -721,20 +722,24 @@ def _token(length: int = 32) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
-class _Encoder:
+class _Encoder(ABC):
     """Turns a reply into the bytes of one API's stream or JSON answer."""
 
+    @abstractmethod
     def opening(self) -> Iterator[bytes]:
-        raise NotImplementedError
+        """The events before the first delta."""
 
+    @abstractmethod
     def delta(self, step: ScriptedDelta) -> bytes:
-        raise NotImplementedError
+        """The event carrying one delta."""
 
+    @abstractmethod
     def closing(self, finish_reason: str) -> Iterator[bytes]:
-        raise NotImplementedError
+        """The events after the last delta."""
 
+    @abstractmethod
     def whole(self, finish_reason: str) -> dict[str, Any]:
-        raise NotImplementedError
+        """The whole answer as one JSON object, for ``stream: false``."""
 
 
 class _ChatEncoder(_Encoder):

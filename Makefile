@@ -20,9 +20,9 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@ $(STAMP_RUNTIME)
 
+# instructor caps jiter below ours: installed without deps (the others are in [bench])
 $(STAMP_BENCH): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
-	# instructor caps jiter below ours; its other dependencies are in [bench]
 	$(BIN)/python -m pip install --quiet --no-deps "instructor==1.17.0"
 	touch $@ $(STAMP_DEV) $(STAMP_RUNTIME)
 

@@ -1,0 +1,1 @@
+"""Benchmarks of rxstruct against the libraries a user would otherwise pick."""

@@ -106,3 +106,65 @@ def test_temporary_memory_per_chunk_is_flat(
     for size in (100_000, 1_000_000):
         _, peak = costs[size]
         assert peak <= max(small * 2, 4096), (size, peak, small)
+
+
+def _rebuild(snapshot: Any) -> Any:
+    """The partial value from ``open_containers`` + ``open_string`` alone."""
+    frames = snapshot.open_containers
+    child: Any = snapshot.open_string
+    has_child = child is not None
+    if not frames:
+        return child if has_child else snapshot.value
+    for frame in reversed(frames):
+        closed = frame.items[: frame.n_closed]
+        if frame.kind is list:
+            node: Any = [*closed, child] if has_child else closed
+        else:
+            node = dict(closed)
+            if has_child:
+                node[frame.key] = child
+        child, has_child = node, True
+    return child
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        list_of_models(600),
+        '{"a": [1, {"b": "xy", "c": [true, null]}, "z"], "a": {"d": ["e"]}}',
+        '[[], {}, [{"k": "v"}], "s"]',
+        '"top"',
+    ],
+)
+def test_open_containers_show_the_value(document: str) -> None:
+    """``open_containers`` + ``open_string`` hold the partial value, at O(depth).
+
+    The cheap accessor to_partial reads instead of ``value``: every prefix
+    rebuilds to ``value``, and the containers' closed items are the very
+    objects of the final value (shared, not copied).
+    """
+    decoder = PartialJsonDecoder()
+    seen: list[Any] = []
+    for i in range(0, len(document), 3):
+        snapshot = decoder.feed(document[i : i + 3])
+        if snapshot.has_value:
+            assert _rebuild(snapshot) == snapshot.value
+        for frame in snapshot.open_containers:
+            assert frame.kind in (dict, list)
+            assert len(frame.items) >= frame.n_closed
+            closed = frame.items[: frame.n_closed]
+            values = closed if frame.kind is list else [v for _, v in closed]
+            seen.extend(v for v in values if isinstance(v, list | dict))
+    final = decoder.close()
+    assert final.open_containers == () and final.open_string is None
+
+    def contains(value: Any, target: Any) -> bool:
+        if value is target:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        return isinstance(value, list | dict) and any(
+            contains(child, target) for child in children
+        )
+
+    if document.count('"a"') < 2:  # a repeated key drops the first value
+        assert all(contains(final.value, item) for item in seen[:50])

@@ -33,7 +33,8 @@ def to_partial_(
             observer: abc.ObserverBase[Any],
             scheduler: abc.SchedulerBase | None = None,
         ) -> abc.DisposableBase:
-            builder = PartialBuilder(model, on_invalid=on_invalid)
+            convert = PartialBuilder(model, on_invalid=on_invalid).convert
+            emit = observer.on_next
             stopped = False
 
             def on_next(snapshot: JsonSnapshot) -> None:
@@ -41,13 +42,13 @@ def to_partial_(
                 if stopped:
                     return
                 try:
-                    out = builder.convert(snapshot)
+                    out = convert(snapshot)
                 except Exception as exc:
                     stopped = True
                     observer.on_error(exc)
                     return
                 if out is not HIDDEN:
-                    observer.on_next(out)
+                    emit(out)
 
             def on_error(error: Exception) -> None:
                 nonlocal stopped

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -16,6 +16,13 @@ __all__ = [
     "PartialDict",
     "PartialList",
     "emission_of",
+    "new_object",
+    "new_partial",
+    "set_dict",
+    "set_extra",
+    "set_fields_set",
+    "set_private",
+    "tag_setters",
 ]
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -65,6 +72,57 @@ class Partial(BaseModel, Generic[_M]):
 
         def __getattr__(self, name: str) -> Any:
             """Fields of the model, typed ``Any`` (a partial field may be None)."""
+
+
+# Filling partial instances without validation: object.__new__ plus the slot
+# descriptors of BaseModel and Partial, called directly (what model_construct
+# does, without its per-call checks and defaults).
+new_object: Final[Any] = object.__new__
+set_dict: Final[Any] = vars(BaseModel)["__dict__"].__set__
+set_fields_set: Final[Any] = vars(BaseModel)["__pydantic_fields_set__"].__set__
+set_extra: Final[Any] = vars(BaseModel)["__pydantic_extra__"].__set__
+set_private: Final[Any] = vars(BaseModel)["__pydantic_private__"].__set__
+
+
+_SETTERS: dict[type, tuple[Any, Any]] = {}
+
+
+def tag_setters(cls: type) -> tuple[Any, Any]:
+    """``(set_open, set_source)``: functions setting the two rxstruct slots.
+
+    Looked up per class: a parametrized ``Partial[M]`` declares its own slots.
+    """
+    found = _SETTERS.get(cls)
+    if found is not None:
+        return found
+    for klass in cls.__mro__:
+        slots = vars(klass)
+        if OPEN_SLOT in slots:
+            found = _SETTERS[cls] = (
+                slots[OPEN_SLOT].__set__,
+                slots[SOURCE_SLOT].__set__,
+            )
+            return found
+    raise TypeError(f"{cls.__name__} is not a partial type")  # pragma: no cover
+
+
+def new_partial(
+    cls: type[BaseModel],
+    values: dict[str, Any],
+    fields_set: set[str],
+    extra: dict[str, Any] | None,
+) -> Any:
+    """A partial instance of ``cls`` holding ``values``, without validation.
+
+    A complete pydantic instance (``repr``, ``==``, ``model_dump``,
+    ``model_dump_json`` and ``model_copy`` work); the open slot is not set.
+    """
+    instance = new_object(cls)
+    set_dict(instance, values)
+    set_fields_set(instance, fields_set)
+    set_extra(instance, extra)
+    set_private(instance, None)
+    return instance
 
 
 class PartialList(list[Any]):

@@ -8,9 +8,16 @@ from pydantic import BaseModel
 
 from ..exceptions import UsageError
 from ..json import JsonSnapshot, Path
-from ._base import OPEN_SLOT, SOURCE_SLOT, Emission, Partial, PartialDict, PartialList
+from ._base import (
+    Emission,
+    Partial,
+    PartialDict,
+    PartialList,
+    new_partial,
+    tag_setters,
+)
 from ._compile import type_shape
-from ._shapes import HIDDEN, INVALID, Ctx, DictNode, ListNode, Node, kind_of
+from ._shapes import HIDDEN, INVALID, Ctx, DictNode, ListNode, Node
 
 __all__ = ["OnInvalid", "PartialBuilder"]
 
@@ -102,6 +109,8 @@ class PartialBuilder(Generic[_T]):
         self._last: Any = _NOTHING  # the last result (or HIDDEN)
         self._open_path: Path | None = None
         self._open_rel: Path | None = None
+        self._tagged: type | None = None  # the type of the last tagged result
+        self._setters: tuple[Any, Any] = (None, None)  # its tag_setters
 
     def feed(self, snapshot: JsonSnapshot) -> _T | None:
         """The partial value after ``snapshot``, or None when nothing is shown.
@@ -119,7 +128,9 @@ class PartialBuilder(Generic[_T]):
 
     def convert(self, snapshot: JsonSnapshot) -> Any:
         """Like :meth:`feed`, but returns ``HIDDEN`` when nothing is shown."""
-        if not isinstance(snapshot, JsonSnapshot):
+        if type(snapshot) is not JsonSnapshot and not isinstance(
+            snapshot, JsonSnapshot
+        ):
             raise UsageError(
                 f"expected a JsonSnapshot, got {type(snapshot).__name__}: put "
                 "rs.accumulate_json() before rs.to_partial()"
@@ -142,38 +153,45 @@ class PartialBuilder(Generic[_T]):
                 return HIDDEN
             return self._tag(_fresh(self._last), self._open_rel, (), snapshot)
         ctx = self._ctx
-        ctx.reset(snapshot.changed, contiguous=contiguous)
-        out, open_rel = self._convert(snapshot.value, open_path, ctx)
+        ctx.reset(snapshot, contiguous=contiguous)
+        if open_path is None:
+            out, open_rel = self._convert_closed(snapshot.value, ctx)
+        else:
+            out, open_rel = self._convert_open(ctx)
         self._last = out
         self._open_path = open_path
         self._open_rel = open_rel
         if out is HIDDEN:
             return HIDDEN
-        changes = tuple(dict.fromkeys(ctx.changes))  # without duplicates, in order
-        return self._tag(out, open_rel, changes, snapshot)
+        changes = ctx.changes
+        if len(changes) > 1:
+            changes = list(dict.fromkeys(changes))  # without duplicates, in order
+        return self._tag(out, open_rel, tuple(changes), snapshot)
 
-    def _convert(self, value: Any, open_path: Path | None, ctx: Ctx) -> tuple[Any, Any]:
-        if open_path is None:
-            if value is not self._root_src:
-                node, self._node = self._node, None
-                if node is not None:
-                    self._root = node.finish(value, ctx, (), ())
-                else:
-                    self._root = self._shape.closed(value, ctx, ())
-                self._root_src = value
-                ctx.changes.append(())
-            root = self._root
-            if root is INVALID:
-                return HIDDEN, None
-            return _fresh(root), None
+    def _convert_closed(self, value: Any, ctx: Ctx) -> tuple[Any, Any]:
+        if value is not self._root_src:
+            node, self._node = self._node, None
+            if node is not None:
+                self._root = node.finish(value, ctx, (), ())
+            else:
+                self._root = self._shape.closed(value, ctx, ())
+            self._root_src = value
+            ctx.changes.append(())
+        root = self._root
+        if root is INVALID:
+            return HIDDEN, None
+        return _fresh(root), None
+
+    def _convert_open(self, ctx: Ctx) -> tuple[Any, Any]:
         node = self._node
         if node is None:
-            node = self._node = self._shape.open(kind_of(value))
+            kind = ctx.frames[0].kind if ctx.depth else str
+            node = self._node = self._shape.open(kind)
             if isinstance(node, ListNode):
                 node.make = PartialList
             elif isinstance(node, DictNode):
                 node.make = PartialDict
-        out = node.update(value, open_path, ctx, (), ())
+        out = node.update(0, ctx, ())
         if out is HIDDEN:
             return HIDDEN, None
         if not self._visible:
@@ -188,11 +206,18 @@ class PartialBuilder(Generic[_T]):
         changes: tuple[Path, ...],
         snapshot: JsonSnapshot,
     ) -> Any:
-        if isinstance(out, BaseModel | PartialList | PartialDict):
-            object.__setattr__(out, OPEN_SLOT, open_rel)
-            object.__setattr__(
+        cls = type(out)
+        if cls is self._tagged:  # the usual case: the type of the last one
+            set_open, set_source = self._setters
+        elif isinstance(out, Partial | PartialList | PartialDict):
+            set_open, set_source = self._setters = tag_setters(cls)
+            self._tagged = cls
+        else:
+            set_open = None
+        if set_open is not None:
+            set_open(out, open_rel)
+            set_source(
                 out,
-                SOURCE_SLOT,
                 Emission(
                     seq=self._seq,
                     snapshot=snapshot,
@@ -206,7 +231,16 @@ class PartialBuilder(Generic[_T]):
 
 def _fresh(root: Any) -> Any:
     """A new object for a complete root, so that each emission has its own tag."""
-    if isinstance(root, BaseModel):
+    if isinstance(root, Partial):
+        # A shallow copy, like BaseModel.__copy__ but without its generic path.
+        extra = root.__pydantic_extra__
+        return new_partial(
+            type(root),
+            dict(root.__dict__),
+            set(root.__pydantic_fields_set__),
+            dict(extra) if extra is not None else None,
+        )
+    if isinstance(root, BaseModel):  # pragma: no cover - roots are partial
         return root.__copy__()
     if isinstance(root, list):
         return PartialList(root)

@@ -5,10 +5,15 @@ value becomes a partial value: ``closed()`` converts a complete JSON value once,
 ``open()`` makes a *node* for a value still being written. A node keeps what it
 already converted (the closed members of an object, the closed elements of a
 list) and, on each snapshot, ``update()`` converts only what closed since the
-previous one and recurses into the one open child. The work per snapshot is
-therefore proportional to the open path (plus one list copy per open list),
-never to the document: a completed sub-object is converted exactly once and the
-same partial instance is reused by every later emission.
+previous one and recurses into the one open child. Nodes read the snapshot's
+``open_containers`` (the decoder's append-only children lists and counts), never
+its ``value``, which would copy every open container. The work per snapshot is
+therefore proportional to the open path, never to the document: a completed
+sub-object is converted exactly once and the same partial instance is reused by
+every later emission. The one exception is the emitted list or dict itself:
+each emission that shows a new open element gets a new container that is never
+changed afterwards, one C-level copy of the converted children (``AnyNode``
+also copies the raw value it shows).
 
 Two sentinels travel up: ``HIDDEN`` (an open value that must not be shown yet:
 a number, a ``Literal``, an ``Atomic`` field, a union whose arm is not decided)
@@ -18,7 +23,6 @@ unset, a list stops before it, a dict omits the key).
 
 from __future__ import annotations
 
-import copy
 import types
 from collections.abc import Callable
 from typing import Any, Final, ForwardRef, Literal, Optional, Union
@@ -27,8 +31,16 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
 
 from ..exceptions import PartialValidationError
-from ..json import Path, format_path
-from ._base import OPEN_SLOT
+from ..json import JsonSnapshot, Path, format_path
+from ..json._snapshot import MISSING, OpenContainer, build_open
+from ._base import (
+    new_object,
+    set_dict,
+    set_extra,
+    set_fields_set,
+    set_private,
+    tag_setters,
+)
 
 __all__ = [
     "HIDDEN",
@@ -66,8 +78,6 @@ HIDDEN: Final[Any] = _Sentinel("HIDDEN")
 INVALID: Final[Any] = _Sentinel("INVALID")
 _NOTHING: Final[Any] = _Sentinel("NOTHING")
 
-_set = object.__setattr__
-
 
 def kind_of(value: Any) -> type:
     """The JSON kind of an open value: ``dict``, ``list`` or ``str``."""
@@ -75,26 +85,45 @@ def kind_of(value: Any) -> type:
 
 
 class Ctx:
-    """Per-snapshot context: the invalid-value policy and the change log.
+    """Per-snapshot context: the invalid-value policy, the open path, the change log.
 
     Attributes:
         raise_invalid: ``on_invalid="error"``: raise instead of ``INVALID``.
         changes: Python paths (field names) whose visible value or completion
             changed in this snapshot.
         json_changed: The decoder's changed paths, for raw (``Any``) values.
-        parents: JSON paths of the containers with a child that changed, or
-            None when unknown (after a skipped snapshot): scan everything.
+        contiguous: The snapshot directly follows the previous one (else the
+            changes are unknown: assume some).
+        frames: The snapshot's open containers; the node at level ``i``
+            follows ``frames[i]`` (level ``depth``: the open string).
+        depth: ``len(frames)``.
+        leaf: The visible text of the open string, or None.
+        open_path: The snapshot's open path.
         quiet: A twin whose change log is thrown away, for conversions of
             values that closed unseen (their parent records one change).
     """
 
-    __slots__ = ("changes", "json_changed", "parents", "quiet", "raise_invalid")
+    __slots__ = (
+        "changes",
+        "contiguous",
+        "depth",
+        "frames",
+        "json_changed",
+        "leaf",
+        "open_path",
+        "quiet",
+        "raise_invalid",
+    )
 
     def __init__(self, raise_invalid: bool, *, _quiet: Ctx | None = None) -> None:
         self.raise_invalid = raise_invalid
         self.changes: list[Path] = []
         self.json_changed: tuple[Path, ...] = ()
-        self.parents: set[Path] | None = None
+        self.contiguous = False
+        self.frames: tuple[OpenContainer, ...] = ()
+        self.depth = 0
+        self.leaf: str | None = None
+        self.open_path: Path = ()
         self.quiet: Ctx = _quiet if _quiet is not None else self
 
     @classmethod
@@ -103,12 +132,37 @@ class Ctx:
         quiet = cls(raise_invalid)
         return cls(raise_invalid, _quiet=quiet)
 
-    def reset(self, json_changed: tuple[Path, ...], *, contiguous: bool) -> None:
+    def reset(self, snapshot: JsonSnapshot, *, contiguous: bool) -> None:
         """Start a new snapshot (``contiguous``: it follows the previous one)."""
         self.changes = []
-        self.json_changed = json_changed
-        self.parents = {path[:-1] for path in json_changed} if contiguous else None
-        self.quiet.changes = []
+        self.json_changed = snapshot.changed
+        self.contiguous = contiguous
+        frames = self.frames = snapshot.open_containers
+        self.depth = len(frames)
+        self.leaf = snapshot.open_string
+        open_path = snapshot.open_path
+        self.open_path = () if open_path is None else open_path
+        quiet = self.quiet
+        if quiet.changes:
+            quiet.changes = []
+
+    def open_kind(self, level: int) -> type | None:
+        """The JSON kind of the visible open child of ``frames[level]``, if any."""
+        below = level + 1
+        if below < self.depth:
+            return self.frames[below].kind
+        return str if self.leaf is not None else None
+
+    def raw(self, level: int) -> Any:
+        """The partial JSON value at ``level`` (copies its open containers)."""
+        leaf = self.leaf
+        if level >= self.depth:
+            return leaf
+        return build_open(self.frames, level, MISSING if leaf is None else leaf)
+
+    def jpath(self, level: int) -> Path:
+        """The JSON path of the open value at ``level``."""
+        return self.frames[level].path if level < self.depth else self.open_path
 
     def invalid(
         self,
@@ -377,6 +431,7 @@ class ModelShape(Shape):
     """
 
     __slots__ = (
+        "_set_open",
         "cls",
         "dynamic_defaults",
         "extra",
@@ -399,6 +454,7 @@ class ModelShape(Shape):
         self.required: frozenset[str] = frozenset()
         self.holds: frozenset[str] = frozenset()
         self.extra: Literal["allow", "forbid", "ignore"] = "ignore"
+        self._set_open: Any = None  # sets the open slot of an instance of cls
 
     @property
     def annotation(self) -> Any:
@@ -419,13 +475,8 @@ class ModelShape(Shape):
             return ctx.invalid(self, value, jpath)
         return ModelNode(self).finish(value, ctx.quiet, jpath, ())
 
-    def build(
-        self,
-        fields: dict[str, Any],
-        extra: dict[str, Any] | None,
-        open_rel: Path | None,
-    ) -> BaseModel:
-        """A partial instance, without validation (like ``model_construct``)."""
+    def base(self, fields: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
+        """The ``__dict__`` and fields set of an instance with ``fields`` (new)."""
         if self.dynamic_defaults:
             values = dict(self.static_defaults)
             for name, factory in self.dynamic_defaults:
@@ -434,14 +485,36 @@ class ModelShape(Shape):
             values.update(fields)
         else:
             values = {**self.static_defaults, **fields}
-        cls: Any = self.cls
-        instance: BaseModel = cls.__new__(cls)
-        _set(instance, "__dict__", values)
-        _set(instance, "__pydantic_fields_set__", set(fields))
-        _set(instance, "__pydantic_extra__", dict(extra) if extra is not None else None)
-        _set(instance, "__pydantic_private__", None)
-        _set(instance, OPEN_SLOT, open_rel)
+        return values, set(fields)
+
+    def instance(
+        self,
+        values: dict[str, Any],
+        fields_set: set[str],
+        extra: dict[str, Any] | None,
+        open_rel: Path | None,
+    ) -> BaseModel:
+        """A partial instance holding ``values`` (kept), without validation."""
+        instance: BaseModel = new_object(self.cls)
+        set_dict(instance, values)
+        set_fields_set(instance, fields_set)
+        set_extra(instance, dict(extra) if extra is not None else None)
+        set_private(instance, None)
+        set_open = self._set_open
+        if set_open is None:
+            set_open = self._set_open = tag_setters(type(instance))[0]
+        set_open(instance, open_rel)
         return instance
+
+    def build(
+        self,
+        fields: dict[str, Any],
+        extra: dict[str, Any] | None,
+        open_rel: Path | None,
+    ) -> BaseModel:
+        """A partial instance of ``fields``, like ``model_construct``."""
+        values, fields_set = self.base(fields)
+        return self.instance(values, fields_set, extra, open_rel)
 
     def missing_error(self, value: Any, missing: list[str]) -> ValidationError:
         """A pydantic error for required fields absent from a closed object."""
@@ -654,6 +727,12 @@ ANY: Final = AnyShape()
 class Node:
     """The conversion state of one open value.
 
+    A node follows one open value of the snapshots, at a fixed *level*: the
+    object or array ``ctx.frames[level]``, or (level ``ctx.depth``) the open
+    string. It reads only the closed children that are new since its last
+    update and recurses into the one open child, so an update costs
+    O(depth + new children), whatever the width of the containers.
+
     Attributes:
         open_rel: After ``update``: the Python path, relative to this value, of
             its deepest visible open descendant (``()``: this value itself).
@@ -664,14 +743,12 @@ class Node:
     def __init__(self) -> None:
         self.open_rel: Path = ()
 
-    def update(self, value: Any, rest: Path, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
-        """The partial value for the open ``value``, or ``HIDDEN``.
+    def update(self, level: int, ctx: Ctx, ppath: Path) -> Any:
+        """The partial value for the open value at ``level``, or ``HIDDEN``.
 
         Args:
-            value: The open JSON value (a fresh container or a growing string).
-            rest: The snapshot's open path below this value.
+            level: Where the value is in the snapshot (see the class).
             ctx: The snapshot context.
-            jpath: JSON path of this value (for errors).
             ppath: Python path of this value (for the change log).
         """
         raise NotImplementedError
@@ -690,7 +767,7 @@ class HoldNode(Node):
         super().__init__()
         self.shape = shape
 
-    def update(self, value: Any, rest: Path, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
+    def update(self, level: int, ctx: Ctx, ppath: Path) -> Any:
         return HIDDEN
 
     def finish(self, value: Any, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
@@ -707,7 +784,8 @@ class StrNode(Node):
         self.shape = shape
         self.length = -1
 
-    def update(self, value: Any, rest: Path, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
+    def update(self, level: int, ctx: Ctx, ppath: Path) -> Any:
+        value: Any = ctx.leaf
         if len(value) != self.length:
             self.length = len(value)
             ctx.changes.append(ppath)
@@ -718,12 +796,17 @@ class StrNode(Node):
 
 
 class AnyNode(Node):
-    """A raw value (``Any``, extras): the decoder's partial value as is."""
+    """A raw value (``Any``, extras): the decoder's partial value as is.
+
+    The one node that builds its open value, copying the open containers
+    below it (O(their width) per update).
+    """
 
     __slots__ = ()
 
-    def update(self, value: Any, rest: Path, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
-        if ctx.parents is None:  # after a gap: changes unknown, assume some
+    def update(self, level: int, ctx: Ctx, ppath: Path) -> Any:
+        jpath = ctx.jpath(level)
+        if not ctx.contiguous:  # after a gap: changes unknown, assume some
             ctx.changes.append(ppath)
         else:
             depth = len(jpath)
@@ -731,8 +814,8 @@ class AnyNode(Node):
                 if changed[:depth] == jpath:
                     ctx.changes.append(ppath)
                     break
-        self.open_rel = rest
-        return value
+        self.open_rel = ctx.open_path[len(jpath) :]
+        return ctx.raw(level)
 
     def finish(self, value: Any, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
         return value
@@ -742,12 +825,17 @@ class ModelNode(Node):
     """An open object of a model: closed members are converted once."""
 
     __slots__ = (
+        "base",
+        "count",
         "extra",
         "fields",
-        "fresh",
         "open_key",
         "open_node",
+        "open_ppath",
+        "open_spec",
         "open_visible",
+        "rel",
+        "rel_below",
         "shape",
         "src",
     )
@@ -755,29 +843,30 @@ class ModelNode(Node):
     def __init__(self, shape: ModelShape) -> None:
         super().__init__()
         self.shape = shape
-        self.fresh = True  # not updated yet: members may have closed earlier
-        self.src: dict[str, Any] = {}  # JSON key -> closed JSON value converted
+        self.src: list[Any] | None = None  # the decoder's (key, value) pairs
+        self.count = 0  # how many of them are converted
         self.fields: dict[str, Any] = {}  # field name -> converted closed value
         self.extra: dict[str, Any] | None = {} if shape.extra == "allow" else None
+        # The instance's __dict__ and fields set without the open field; redone
+        # when a member closes.
+        self.base: tuple[dict[str, Any], set[str]] | None = None
         self.open_key: str | None = None
         self.open_node: Node | None = None
+        self.open_spec: FieldSpec | None = None
+        self.open_ppath: Path = ()
         self.open_visible = False
+        self.rel_below: Path | None = None  # open_rel of open_node ...
+        self.rel: Path = ()  # ... and this node's open_rel made of it
 
     def _absorb(
-        self,
-        value: dict[str, Any],
-        skip: str | None,
-        ctx: Ctx,
-        jpath: Path,
-        ppath: Path,
+        self, src: list[Any], stop: int, ctx: Ctx, jpath: Path, ppath: Path
     ) -> None:
-        """Convert the members that closed since the last call."""
+        """Convert the members ``src[self.count:stop]`` that closed since."""
         shape = self.shape
-        src = self.src
-        for key, member in value.items():
-            if key == skip or src.get(key, _NOTHING) is member:
-                continue
-            src[key] = member
+        fields = self.fields
+        self.base = None
+        for i in range(self.count, stop):
+            key, member = src[i]
             node = None
             if key == self.open_key:
                 node = self.open_node
@@ -796,52 +885,83 @@ class ModelNode(Node):
             if spec.extra:
                 self.extra[spec.name] = converted  # type: ignore[index]  # allow => dict
             else:
-                self.fields[spec.name] = converted
+                fields[spec.name] = converted
             ctx.changes.append(child_ppath)
+        self.count = stop
 
-    def update(self, value: Any, rest: Path, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
-        open_key = rest[0] if rest else None
-        if not isinstance(open_key, str) or open_key not in value:
-            open_key = None  # the open child is not visible (a key, a number...)
+    def _open_child(self, key: str, level: int, ctx: Ctx, ppath: Path) -> Node | None:
+        """A node for the new open member ``key``; None: not visible or unknown."""
+        kind = ctx.open_kind(level)
+        if kind is None:
+            return None
+        spec = self.shape.spec(key)
+        if spec is None:
+            return None
+        node = self.open_node = spec.shape.open(kind)
+        self.open_key = key
+        self.open_spec = spec
+        self.open_ppath = (*ppath, spec.name)
+        self.open_visible = False
+        self.rel_below = None
+        return node
+
+    def update(self, level: int, ctx: Ctx, ppath: Path) -> Any:
+        frame = ctx.frames[level]
         mark = len(ctx.changes)
-        parents = ctx.parents
-        if self.fresh or parents is None or jpath in parents:
-            # Skipped when no direct member changed in this (contiguous) chunk.
-            self._absorb(value, open_key, ctx, jpath, ppath)
-            self.fresh = False
-        fields = self.fields
+        if frame.n_closed > self.count:
+            self.src = frame.items
+            self._absorb(frame.items, frame.n_closed, ctx, frame.path, ppath)
+        elif self.src is None:
+            self.src = frame.items
+        shape = self.shape
         extra = self.extra
         open_rel: Path = ()
-        if open_key is not None:
-            spec = self.shape.spec(open_key)
-            if spec is not None:
-                node = self.open_node
-                if node is None or self.open_key != open_key:
-                    node = self.open_node = spec.shape.open(kind_of(value[open_key]))
-                    self.open_key = open_key
-                    self.open_visible = False
-                child_ppath = (*ppath, spec.name)
-                shown = node.update(
-                    value[open_key], rest[1:], ctx, (*jpath, open_key), child_ppath
-                )
-                if shown is not HIDDEN:
-                    if not self.open_visible:
-                        self.open_visible = True
-                        ctx.changes.append(child_ppath)
-                    open_rel = (spec.name, *node.open_rel)
-                    if spec.extra:
-                        extra = {**extra, spec.name: shown}  # type: ignore[dict-item]  # allow => dict
-                    else:
-                        fields = {**fields, spec.name: shown}
-        for name in self.shape.holds:
-            if name not in fields:
+        open_name: str | None = None
+        shown: Any = None
+        open_key = frame.key
+        node = self.open_node
+        if open_key is None:
+            node = None
+        elif node is None or self.open_key != open_key:
+            node = self._open_child(open_key, level, ctx, ppath)
+        # else: the same open member, visible until it closes
+        if node is not None:
+            shown = node.update(level + 1, ctx, self.open_ppath)
+            if shown is not HIDDEN:
+                spec: Any = self.open_spec
+                if not self.open_visible:
+                    self.open_visible = True
+                    ctx.changes.append(self.open_ppath)
+                below = node.open_rel
+                if below is not self.rel_below:
+                    self.rel_below = below
+                    self.rel = (spec.name, *below)
+                open_rel = self.rel
+                if spec.extra:
+                    extra = {**extra, spec.name: shown}  # type: ignore[dict-item]  # allow => dict
+                else:
+                    open_name = spec.name
+        fields = self.fields
+        for name in shape.holds:
+            if name not in fields and name != open_name:
                 del ctx.changes[mark:]  # nothing of a hidden object is visible
                 return HIDDEN
         self.open_rel = open_rel
-        return self.shape.build(fields, extra, open_rel)
+        base = self.base
+        if base is None:
+            base = self.base = shape.base(fields)
+        values = base[0].copy()
+        fields_set = base[1].copy()
+        if open_name is not None:
+            values[open_name] = shown
+            fields_set.add(open_name)
+        return shape.instance(values, fields_set, extra, open_rel)
 
     def finish(self, value: Any, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
-        self._absorb(value, None, ctx, jpath, ppath)
+        src = self.src
+        if src is None:  # never seen open: convert the closed object as is
+            src = list(value.items())
+        self._absorb(src, len(src), ctx, jpath, ppath)
         shape = self.shape
         if ctx.raise_invalid:
             missing = [name for name in shape.required if name not in self.fields]
@@ -868,7 +988,10 @@ class ListNode(Node):
     """An open list: closed elements converted once, the open one recursed into.
 
     An element that closes invalid stops the list there (the partial list stays
-    a prefix of a well-typed list).
+    a prefix of a well-typed list). Each emitted list is a new list that is
+    never changed afterwards, so showing an open element costs one C-level
+    copy of the converted elements: the only per-update cost that grows with
+    the width of the list. Without an open element the last copy is reused.
     """
 
     __slots__ = (
@@ -877,6 +1000,10 @@ class ListNode(Node):
         "n_src",
         "open_index",
         "open_node",
+        "open_ppath",
+        "out",
+        "rel",
+        "rel_below",
         "shape",
         "stopped",
         "visible",
@@ -885,19 +1012,24 @@ class ListNode(Node):
     def __init__(self, shape: ListShape) -> None:
         super().__init__()
         self.shape = shape
-        self.items: list[Any] = []
+        self.items: list[Any] = []  # converted closed elements; never handed out
+        self.out: list[Any] | None = None  # the last emitted copy of items
         self.n_src = 0  # JSON elements consumed
         self.stopped = False
         self.open_index = -1
         self.open_node: Node | None = None
+        self.open_ppath: Path = ()
         self.make: Callable[[list[Any]], Any] = list
         self.visible = False
+        self.rel_below: Path | None = None  # open_rel of open_node ...
+        self.rel: Path = ()  # ... and this node's open_rel made of it
 
     def _absorb(
         self, value: list[Any], n_closed: int, ctx: Ctx, jpath: Path, ppath: Path
     ) -> None:
         item = self.shape.item
         items = self.items
+        self.out = None
         for i in range(self.n_src, n_closed):
             member = value[i]
             node = None
@@ -917,37 +1049,59 @@ class ListNode(Node):
             ctx.changes.append(child_ppath)
         self.n_src = n_closed
 
-    def update(self, value: Any, rest: Path, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
-        n = len(value)
-        open_index = rest[0] if rest else -1
-        if not isinstance(open_index, int) or open_index >= n:
-            open_index = -1
+    def _closed(self) -> Any:
+        """The closed elements as an emitted list (shared while unchanged)."""
+        make = self.make
+        if make is not list:
+            return make(self.items)  # a root list: each emission is its own
+        out = self.out
+        if out is None:
+            out = self.out = self.items[:]
+        return out
+
+    def update(self, level: int, ctx: Ctx, ppath: Path) -> Any:
         self.open_rel = ()
         if self.stopped:
-            return self.make(self.items)
-        self._absorb(value, n - 1 if open_index >= 0 else n, ctx, jpath, ppath)
+            return self._closed()
+        frame = ctx.frames[level]
+        count = frame.n_closed
+        if count > self.n_src:
+            self._absorb(frame.items, count, ctx, frame.path, ppath)
+            if self.stopped:
+                return self._closed()
+        node = self.open_node
+        if node is None or self.open_index != count:
+            # A new open element (the same one stays visible until it closes).
+            kind = ctx.open_kind(level)
+            if kind is None:
+                return self._closed()
+            node = self.open_node = self.shape.item.open(kind)
+            self.open_index = count
+            self.open_ppath = (*ppath, count)
+            self.visible = False
+            self.rel_below = None
+        shown = node.update(level + 1, ctx, self.open_ppath)
+        if shown is HIDDEN:
+            return self._closed()
+        if not self.visible:
+            self.visible = True
+            ctx.changes.append(self.open_ppath)
+        below = node.open_rel
+        if below is not self.rel_below:
+            self.rel_below = below
+            self.rel = (count, *below)
+        self.open_rel = self.rel
+        if self.make is list:
+            return self.items + [shown]  # one C-level copy
         out = self.make(self.items)
-        if open_index >= 0 and not self.stopped:
-            node = self.open_node
-            if node is None or self.open_index != open_index:
-                node = self.open_node = self.shape.item.open(kind_of(value[open_index]))
-                self.open_index = open_index
-                self.visible = False
-            child_ppath = (*ppath, open_index)
-            shown = node.update(
-                value[open_index], rest[1:], ctx, (*jpath, open_index), child_ppath
-            )
-            if shown is not HIDDEN:
-                if not self.visible:
-                    self.visible = True
-                    ctx.changes.append(child_ppath)
-                out.append(shown)
-                self.open_rel = (open_index, *node.open_rel)
+        out.append(shown)
         return out
 
     def finish(self, value: Any, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
         if not self.stopped:
             self._absorb(value, len(value), ctx, jpath, ppath)
+        if self.make is list:
+            return self.items  # never handed out, and this node is done
         return self.make(self.items)
 
 
@@ -955,11 +1109,13 @@ class DictNode(Node):
     """An open ``dict[K, V]``: like a model with one shape for every value."""
 
     __slots__ = (
+        "count",
         "items",
         "make",
         "open_key",
         "open_node",
         "open_visible",
+        "out",
         "shape",
         "src",
     )
@@ -967,8 +1123,10 @@ class DictNode(Node):
     def __init__(self, shape: DictShape) -> None:
         super().__init__()
         self.shape = shape
-        self.src: dict[str, Any] = {}
-        self.items: dict[Any, Any] = {}
+        self.src: list[Any] | None = None  # the decoder's (key, value) pairs
+        self.count = 0  # how many of them are converted
+        self.items: dict[Any, Any] = {}  # never handed out
+        self.out: dict[Any, Any] | None = None  # the last emitted copy of items
         self.open_key: str | None = None
         self.open_node: Node | None = None
         self.open_visible = False
@@ -981,19 +1139,12 @@ class DictNode(Node):
         return key_shape.closed(key, ctx, (*jpath, key))
 
     def _absorb(
-        self,
-        value: dict[str, Any],
-        skip: str | None,
-        ctx: Ctx,
-        jpath: Path,
-        ppath: Path,
+        self, src: list[Any], stop: int, ctx: Ctx, jpath: Path, ppath: Path
     ) -> None:
-        src = self.src
         shape = self.shape.value
-        for key, member in value.items():
-            if key == skip or src.get(key, _NOTHING) is member:
-                continue
-            src[key] = member
+        self.out = None
+        for i in range(self.count, stop):
+            key, member = src[i]
             node = None
             if key == self.open_key:
                 node = self.open_node
@@ -1010,38 +1161,56 @@ class DictNode(Node):
                 continue
             self.items[py_key] = converted
             ctx.changes.append(child_ppath)
+        self.count = stop
 
-    def update(self, value: Any, rest: Path, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
-        open_key = rest[0] if rest else None
-        if not isinstance(open_key, str) or open_key not in value:
-            open_key = None
-        self._absorb(value, open_key, ctx, jpath, ppath)
-        out = self.make(self.items)
+    def _closed(self) -> Any:
+        make = self.make
+        if make is not dict:
+            return make(self.items)  # a root dict: each emission is its own
+        out = self.out
+        if out is None:
+            out = self.out = dict(self.items)
+        return out
+
+    def update(self, level: int, ctx: Ctx, ppath: Path) -> Any:
+        frame = ctx.frames[level]
+        if frame.n_closed > self.count:
+            self.src = frame.items
+            self._absorb(frame.items, frame.n_closed, ctx, frame.path, ppath)
+        elif self.src is None:
+            self.src = frame.items
         self.open_rel = ()
-        if open_key is not None:
-            py_key = self._key(open_key, ctx, jpath)
-            if py_key is not INVALID:
-                node = self.open_node
-                if node is None or self.open_key != open_key:
-                    node = self.open_node = self.shape.value.open(
-                        kind_of(value[open_key])
-                    )
-                    self.open_key = open_key
-                    self.open_visible = False
-                child_ppath = (*ppath, py_key)
-                shown = node.update(
-                    value[open_key], rest[1:], ctx, (*jpath, open_key), child_ppath
-                )
-                if shown is not HIDDEN:
-                    if not self.open_visible:
-                        self.open_visible = True
-                        ctx.changes.append(child_ppath)
-                    out[py_key] = shown
-                    self.open_rel = (py_key, *node.open_rel)
+        open_key = frame.key
+        kind = ctx.open_kind(level) if open_key is not None else None
+        if kind is None or open_key is None:
+            return self._closed()
+        py_key = self._key(open_key, ctx, frame.path)
+        if py_key is INVALID:
+            return self._closed()
+        node = self.open_node
+        if node is None or self.open_key != open_key:
+            node = self.open_node = self.shape.value.open(kind)
+            self.open_key = open_key
+            self.open_visible = False
+        child_ppath = (*ppath, py_key)
+        shown = node.update(level + 1, ctx, child_ppath)
+        if shown is HIDDEN:
+            return self._closed()
+        if not self.open_visible:
+            self.open_visible = True
+            ctx.changes.append(child_ppath)
+        self.open_rel = (py_key, *node.open_rel)
+        out = self.make(self.items)
+        out[py_key] = shown
         return out
 
     def finish(self, value: Any, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
-        self._absorb(value, None, ctx, jpath, ppath)
+        src = self.src
+        if src is None:  # never seen open: convert the closed object as is
+            src = list(value.items())
+        self._absorb(src, len(src), ctx, jpath, ppath)
+        if self.make is dict:
+            return self.items  # never handed out, and this node is done
         return self.make(self.items)
 
 
@@ -1058,14 +1227,19 @@ class _ChoosingNode(Node):
     def _pick(self, value: dict[str, Any], open_key: Any) -> Shape | None:
         raise NotImplementedError
 
-    def update(self, value: Any, rest: Path, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
+    def update(self, level: int, ctx: Ctx, ppath: Path) -> Any:
         chosen = self.chosen
         if chosen is None:
-            arm = self._pick(value, rest[0] if rest else None)
+            frame = ctx.frames[level]
+            members = dict(frame.items[: frame.n_closed])
+            open_key = frame.key if ctx.open_kind(level) is not None else None
+            if open_key is not None:
+                members[open_key] = None  # only its key counts while it is open
+            arm = self._pick(members, open_key)
             if arm is None:
                 return HIDDEN
             chosen = self.chosen = arm.open(dict)
-        shown = chosen.update(value, rest, ctx, jpath, ppath)
+        shown = chosen.update(level, ctx, ppath)
         self.open_rel = chosen.open_rel
         return shown
 
@@ -1094,8 +1268,3 @@ class UnionObjectNode(_ChoosingNode):
 
     def _pick(self, value: dict[str, Any], open_key: Any) -> Shape | None:
         return self.shape.pick_object(value, closed=False, open_key=open_key)
-
-
-def shallow_copy(value: Any) -> Any:
-    """A copy of an emitted partial root, so each emission can carry its own tag."""
-    return copy.copy(value)

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from ._decoder import PartialJsonDecoder
 from ._paths import WILDCARD, Path, PathPattern, format_path, parse_pattern
-from ._snapshot import Completed, JsonSnapshot, JsonValue
+from ._snapshot import Completed, JsonSnapshot, JsonValue, OpenContainer
 
 __all__ = [
     "Completed",
     "JsonSnapshot",
     "JsonValue",
+    "OpenContainer",
     "PartialJsonDecoder",
     "Path",
     "PathPattern",

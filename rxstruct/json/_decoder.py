@@ -24,7 +24,7 @@ from ..exceptions import (
     UsageError,
 )
 from ._paths import Path, format_path
-from ._snapshot import ARRAY, OBJECT, JsonSnapshot, _FrameState
+from ._snapshot import ARRAY, OBJECT, JsonSnapshot, OpenContainer
 
 __all__ = ["PartialJsonDecoder"]
 
@@ -78,7 +78,7 @@ class _Frame:
 
     __slots__ = ("items", "key", "kind", "path")
 
-    def __init__(self, kind: int, path: Path) -> None:
+    def __init__(self, kind: type, path: Path) -> None:
         self.kind = kind
         self.path = path
         # arrays: values; objects: (key, value) pairs. Only ever appended to.
@@ -141,7 +141,9 @@ class PartialJsonDecoder:
         self._pending = ""  # an escape sequence waiting for more text
         self._state = _PRE
         self._stack: list[_Frame] = []
-        self._frames: tuple[_FrameState, ...] | None = ()  # snapshot of the stack
+        # The stack as snapshots show it; its first _valid entries are current.
+        self._frames: tuple[OpenContainer, ...] = ()
+        self._valid = 0
         self._after_string = _AFTER  # state after the current string closes
         self._string_is_key = False
         self._string_path: Path = ()
@@ -310,17 +312,17 @@ class PartialJsonDecoder:
                     continue
                 frame = stack[-1]
                 if c == ",":
-                    state = _VALUE if frame.kind == ARRAY else _KEY
+                    state = _VALUE if frame.kind is ARRAY else _KEY
                     i += 1
-                elif c == "]" and frame.kind == ARRAY:
+                elif c == "]" and frame.kind is ARRAY:
                     i += 1
                     state = self._close_container()
-                elif c == "}" and frame.kind == OBJECT:
+                elif c == "}" and frame.kind is OBJECT:
                     i += 1
                     state = self._close_container()
                 else:
-                    closer = "']'" if frame.kind == ARRAY else "'}'"
-                    what = "array element" if frame.kind == ARRAY else "object member"
+                    closer = "']'" if frame.kind is ARRAY else "'}'"
+                    what = "array element" if frame.kind is ARRAY else "object member"
                     self._fail(
                         f"expected ',' or {closer} after {what}, found {c!r}", base + i
                     )
@@ -465,7 +467,7 @@ class PartialJsonDecoder:
         if not stack:
             return ()
         frame = stack[-1]
-        if frame.kind == ARRAY:
+        if frame.kind is ARRAY:
             return (*frame.path, len(frame.items))
         return (*frame.path, frame.key)  # type: ignore[arg-type]  # key is set before a member value starts
 
@@ -482,10 +484,9 @@ class PartialJsonDecoder:
                 )
             path = self._child_path()
             kind = OBJECT if c == "{" else ARRAY
-            stack.append(_Frame(kind, path))
-            self._frames = None
+            stack.append(_Frame(kind, path))  # the snapshot adds its entry
             self._changed[path] = None
-            return _OBJECT_FIRST if kind == OBJECT else _ARRAY_FIRST
+            return _OBJECT_FIRST if kind is OBJECT else _ARRAY_FIRST
         if c == '"':
             self._begin_string(key=False, offset=base + i)
             return _STRING
@@ -508,14 +509,16 @@ class PartialJsonDecoder:
         """Attach a completed value to its parent; return the next state."""
         self._completed.append((path, value))
         self._changed[path] = None
-        self._frames = None
         stack = self._stack
         if not stack:
             self._root = value
             self._root_done = True
             return _DONE
+        top = len(stack) - 1
+        if top < self._valid:
+            self._valid = top  # the innermost container gains a child
         frame = stack[-1]
-        if frame.kind == ARRAY:
+        if frame.kind is ARRAY:
             frame.items.append(value)
         else:
             frame.items.append((frame.key, value))
@@ -524,7 +527,7 @@ class PartialJsonDecoder:
 
     def _close_container(self) -> int:
         frame = self._stack.pop()
-        if frame.kind == ARRAY:
+        if frame.kind is ARRAY:
             value: Any = frame.items
         else:
             value = dict(frame.items)
@@ -545,8 +548,11 @@ class PartialJsonDecoder:
         parts = self._string_parts
         text = parts[0] if len(parts) == 1 else "".join(parts)
         if self._string_is_key:
-            self._stack[-1].key = text
-            self._frames = None
+            stack = self._stack
+            stack[-1].key = text
+            top = len(stack) - 1
+            if top < self._valid:
+                self._valid = top
             return _COLON
         return self._finish_value(text, self._string_path)
 
@@ -658,7 +664,7 @@ class PartialJsonDecoder:
             what = "a number"
         elif state == _LITERAL:
             what = f"the literal {self._literal!r}"
-        elif self._stack[-1].kind == ARRAY:
+        elif self._stack[-1].kind is ARRAY:
             what = "an array"
         else:
             what = "an object"
@@ -683,11 +689,17 @@ class PartialJsonDecoder:
                 self._root, True, completed, changed, None, self._trailing_start,
             )  # fmt: skip
         frames = self._frames
-        if frames is None:
-            # Rebuilt only when a container opens, closes or gains a child.
-            frames = self._frames = tuple(
-                [(f.kind, f.items, len(f.items), f.key, f.path) for f in self._stack]
+        stack = self._stack
+        valid = self._valid
+        if valid < len(frames) or len(frames) != len(stack):
+            # Only the containers that opened, closed or changed are redone.
+            frames = self._frames = frames[:valid] + tuple(
+                [
+                    OpenContainer(f.kind, f.items, len(f.items), f.key, f.path)
+                    for f in stack[valid:]
+                ]
             )
+            self._valid = len(stack)
         leaf: tuple[list[str], int] | None = None
         open_path: Path | None = frames[-1][4] if frames else None
         if self._state == _STRING and not self._string_is_key:

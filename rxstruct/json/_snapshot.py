@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, NamedTuple, TypeAlias
 
 from ._paths import Path, format_path
 
-__all__ = ["ARRAY", "OBJECT", "Completed", "JsonSnapshot", "JsonValue"]
+__all__ = [
+    "ARRAY",
+    "OBJECT",
+    "Completed",
+    "JsonSnapshot",
+    "MISSING",
+    "JsonValue",
+    "OpenContainer",
+    "build_open",
+]
 
 JsonValue: TypeAlias = (
     dict[str, "JsonValue"] | list["JsonValue"] | str | int | float | bool | None
@@ -16,13 +25,48 @@ JsonValue: TypeAlias = (
 Completed: TypeAlias = tuple[Path, Any]
 """A value that closed: ``(path, value)``."""
 
-OBJECT: Final = 0
-ARRAY: Final = 1
-
-# (kind, closed children (append-only), how many of them, open key, path)
-_FrameState: TypeAlias = tuple[int, list[Any], int, "str | None", Path]
+OBJECT: Final = dict
+"""The :attr:`OpenContainer.kind` of an open object."""
+ARRAY: Final = list
+"""The :attr:`OpenContainer.kind` of an open array."""
 
 _MISSING: Final[Any] = object()
+
+
+class OpenContainer(NamedTuple):
+    """One object or array still open in a :class:`JsonSnapshot`.
+
+    What :attr:`JsonSnapshot.open_containers` lists, outermost first: enough to
+    follow the value being written without building the partial
+    :attr:`~JsonSnapshot.value`, so reading it costs O(depth), not O(width).
+
+    ``items`` is the decoder's own list of the container's closed children,
+    shared by every snapshot of the stream and only ever appended to: only
+    ``items[:n_closed]`` belong to this snapshot, and it must not be modified.
+    The children are complete values, shared by reference (the same object in
+    every later snapshot and in the final value).
+
+    Attributes:
+        kind: ``dict`` for an object, ``list`` for an array.
+        items: Arrays: the closed elements. Objects: ``(key, value)`` pairs of
+            the closed members, in text order (a repeated key appears twice;
+            the last one wins, as in ``json.loads``).
+        n_closed: How many of ``items`` this snapshot shows.
+        key: Objects: the key of the member being read, once the key is
+            complete (None between members). Arrays: None.
+        path: Path of the container from the root.
+
+    The open child, if visible, sits at ``key`` (objects) or index ``n_closed``
+    (arrays): it is the next open container, or (below the last one) the
+    :attr:`~JsonSnapshot.open_string`. A number or literal being read is not
+    visible.
+    """
+
+    kind: type
+    items: list[Any]
+    n_closed: int
+    key: str | None
+    path: Path
 
 
 class JsonSnapshot:
@@ -78,7 +122,7 @@ class JsonSnapshot:
         done: bool,
         chunks: list[str],
         n_chunks: int,
-        frames: tuple[_FrameState, ...],
+        frames: tuple[OpenContainer, ...],
         leaf: tuple[list[str], int] | None,
         root: Any,
         has_root: bool,
@@ -115,6 +159,31 @@ class JsonSnapshot:
         return self.open_path is None and self._has_root
 
     @property
+    def open_containers(self) -> tuple[OpenContainer, ...]:
+        """The objects and arrays still open, outermost first (O(1)).
+
+        Empty when the top-level value is complete, not started, or an open
+        string. Use it (with :attr:`open_string`) to follow the value being
+        written without building :attr:`value`, which copies every open
+        container.
+        """
+        return self._frames
+
+    @property
+    def open_string(self) -> str | None:
+        """The visible text of the string being written, or None.
+
+        Set when the deepest open value is a string (not a key) and
+        ``partial_strings`` is on: the child of the last of
+        :attr:`open_containers`, or the top-level value when there is none.
+        """
+        leaf = self._leaf
+        if leaf is None:
+            return None
+        parts, count = leaf
+        return parts[0] if count == 1 else "".join(parts[:count])
+
+    @property
     def value(self) -> Any:
         """The partial value: complete parts plus what is written of open ones.
 
@@ -133,21 +202,8 @@ class JsonSnapshot:
                 parts, count = self._leaf
                 return "".join(parts[:count])
             return self._root
-        child: Any = _MISSING
-        if self._leaf is not None:
-            parts, count = self._leaf
-            child = "".join(parts[:count])
-        for kind, items, count, key, _path in reversed(self._frames):
-            if kind == ARRAY:
-                node: Any = items[:count]
-                if child is not _MISSING:
-                    node.append(child)
-            else:
-                node = dict(items[:count]) if count else {}
-                if child is not _MISSING:
-                    node[key] = child
-            child = node
-        return child
+        leaf = self.open_string
+        return build_open(self._frames, 0, _MISSING if leaf is None else leaf)
 
     # -- text ------------------------------------------------------------------
 
@@ -191,6 +247,29 @@ class JsonSnapshot:
         return f"<JsonSnapshot #{self.index} {state}{where}: {self.value!r}>"
 
 
+def build_open(frames: tuple[OpenContainer, ...], level: int, leaf: Any) -> Any:
+    """The partial value of ``frames[level]`` (``leaf``: its open string or absent).
+
+    Copies each open container from ``level`` down (O(their width)).
+    """
+    child: Any = leaf
+    for kind, items, count, key, _path in reversed(frames[level:]):
+        if kind is ARRAY:
+            node: Any = items[:count]
+            if child is not _MISSING:
+                node.append(child)
+        else:
+            node = dict(items[:count]) if count else {}
+            if child is not _MISSING:
+                node[key] = child
+        child = node
+    return child
+
+
+MISSING: Final[Any] = _MISSING
+"""What :func:`build_open` takes for "no open string"."""
+
+
 def _lookup(snapshot: JsonSnapshot, path: Path) -> Any:
     """Find ``path`` walking only the open frames, not building the whole value."""
     if not snapshot._has_root:
@@ -229,8 +308,8 @@ def _walk(node: Any, path: Path) -> Any:
     return node
 
 
-def _closed_child(kind: int, items: list[Any], count: int, part: str | int) -> Any:
-    if kind == ARRAY:
+def _closed_child(kind: type, items: list[Any], count: int, part: str | int) -> Any:
+    if kind is ARRAY:
         if isinstance(part, int) and 0 <= part < count:
             return items[part]
         return _MISSING

@@ -1,0 +1,183 @@
+"""The cost guard of to_partial: work per chunk stays flat as the list grows.
+
+Counts work, never time, like ``test_json_cost.py`` does for the decoder:
+Python-level calls (``sys.setprofile`` events) of ``to_partial`` per snapshot,
+and its temporary allocation (``tracemalloc`` peak, 90th percentile), late in a
+``{"ideas": [...]}`` document of 1 KB, 100 KB and 1 MB, whose open top-level
+list then holds ~5, ~500 and ~5,000 converted ideas.
+
+One allocation does grow with that width, by design: every emission carries a
+new ``ideas`` list that never changes afterwards, one C-level copy of the
+converted elements plus the open one (8 bytes per element). The memory guard
+allows exactly that array and nothing else in proportion to the document: a
+second copy (e.g. building the snapshot's ``value``) would double it.
+"""
+
+from __future__ import annotations
+
+import sys
+import tracemalloc
+from types import FrameType
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+from reactivex.subject import Subject
+
+import rxstruct as rs
+from rxstruct.json import JsonSnapshot, PartialJsonDecoder
+from tests.test_json_cost import CHUNK, list_of_models
+
+WINDOW = 300
+POINTER = 8  # bytes per list element
+
+
+class Idea(BaseModel):
+    title: str
+    blurb: str
+    score: int
+    tags: list[str]
+
+
+class Ideas(BaseModel):
+    ideas: list[Idea]
+
+
+class Cost:
+    """Work of to_partial per snapshot, late in one document."""
+
+    def __init__(self, calls: float, peak: int, width: int) -> None:
+        self.calls = calls  # mean profile events per snapshot
+        self.peak = peak  # p90 temporary bytes per snapshot
+        self.width = width  # converted ideas in the open list at the end
+
+    def __repr__(self) -> str:
+        return f"Cost(calls={self.calls:.1f}, peak={self.peak}, width={self.width})"
+
+
+def work_per_chunk(document: str) -> Cost:
+    """Profile events and p90 transient bytes of to_partial per snapshot."""
+    chunks = [document[i : i + CHUNK] for i in range(0, len(document), CHUNK)]
+    size = min(WINDOW, len(chunks) // 3)
+    decoder = PartialJsonDecoder()
+    source: Subject[JsonSnapshot] = Subject()
+    last: list[Any] = [None]
+
+    def keep(value: Any) -> None:
+        last[0] = value  # a consumer holding the latest emission
+
+    source.pipe(rs.to_partial(Ideas)).subscribe(keep)
+    for chunk in chunks[: -2 * size]:
+        source.on_next(decoder.feed(chunk))
+
+    # Snapshots are taken outside the measurement: only to_partial counts.
+    window = [decoder.feed(chunk) for chunk in chunks[-2 * size : -size]]
+    events = 0
+
+    def count(frame: FrameType, event: str, arg: object) -> None:
+        nonlocal events
+        events += 1
+
+    sys.setprofile(count)
+    try:
+        for snapshot in window:
+            source.on_next(snapshot)
+    finally:
+        sys.setprofile(None)
+    del window
+
+    peaks: list[int] = []
+    tracemalloc.start()
+    try:
+        for chunk in chunks[-size:]:
+            snapshot = decoder.feed(chunk)
+            before, _ = tracemalloc.get_traced_memory()
+            tracemalloc.reset_peak()
+            source.on_next(snapshot)
+            _, top = tracemalloc.get_traced_memory()
+            peaks.append(top - before)
+    finally:
+        tracemalloc.stop()
+    width = len(last[0].ideas)
+    source.on_next(decoder.close())
+    peaks.sort()
+    return Cost(events / size, peaks[int(len(peaks) * 0.9)], width)
+
+
+@pytest.fixture(scope="module")
+def costs() -> dict[int, Cost]:
+    return {
+        size: work_per_chunk(list_of_models(size))
+        for size in (1_000, 100_000, 1_000_000)
+    }
+
+
+def test_documents_have_wide_lists(costs: dict[int, Cost]) -> None:
+    """The guard measures what it claims: the open list grows with the document."""
+    assert costs[1_000_000].width > 100 * costs[1_000].width, costs
+
+
+def test_calls_per_chunk_are_flat(costs: dict[int, Cost]) -> None:
+    """Python calls per 4-character chunk at 1 MB are those at 1 KB."""
+    small = costs[1_000].calls
+    for size in (100_000, 1_000_000):
+        assert costs[size].calls <= small * 1.25, (size, costs[size], small)
+
+
+def test_temporary_memory_is_one_list_array(costs: dict[int, Cost]) -> None:
+    """Besides the emitted list's own array, nothing grows with the document."""
+    small = costs[1_000]
+    for size in (100_000, 1_000_000):
+        cost = costs[size]
+        assert cost.peak <= POINTER * cost.width * 1.1 + max(small.peak * 2, 8192), (
+            size,
+            cost,
+            small,
+        )
+
+
+def test_emissions_share_closed_items() -> None:
+    """Each emission has its own list, never changed later; closed ideas are shared."""
+    document = list_of_models(4_000)
+    chunks = [document[i : i + CHUNK] for i in range(0, len(document), CHUNK)]
+    decoder = PartialJsonDecoder()
+    builder = rs.PartialBuilder(Ideas)
+    shown: list[Any] = []
+    copies: list[list[Any]] = []
+    for chunk in chunks:
+        partial = builder.feed(decoder.feed(chunk))
+        if partial is not None and partial.ideas:
+            shown.append(partial)
+            copies.append(list(partial.ideas))
+    builder.feed(decoder.close())
+    assert [list(p.ideas) for p in shown] == copies
+    first, later = shown[len(shown) // 2], shown[-1]
+    assert first.ideas is not later.ideas
+    closed = len(first.ideas) - 1
+    assert closed > 0
+    assert all(a is b for a, b in zip(first.ideas[:closed], later.ideas, strict=False))
+
+
+def test_instances_built_without_validation_are_real_models() -> None:
+    """Partials built slot by slot behave as pydantic instances in every way."""
+    decoder = PartialJsonDecoder()
+    builder = rs.PartialBuilder(Ideas)
+    partial = builder.feed(
+        decoder.feed('{"ideas": [{"title": "A", "score": 3, "tags": ["x"]}, {"ti')
+    )
+    partial = builder.feed(decoder.feed('tle": "B'))
+    assert partial is not None
+    first, second = partial.ideas
+    assert repr(first) == "PartialIdea(title='A', blurb=None, score=3, tags=['x'])"
+    assert second.model_fields_set == {"title"}
+    assert second.model_dump(exclude_unset=True) == {"title": "B"}
+    assert partial.model_dump_json() == (
+        '{"ideas":[{"title":"A","blurb":null,"score":3,"tags":["x"]},'
+        '{"title":"B","blurb":null,"score":null,"tags":null}]}'
+    )
+    same = rs.partial_model(Idea)(title="A", score=3, tags=["x"])
+    assert first == same and same == first
+    assert first.model_copy(update={"blurb": "b"}).blurb == "b"
+    assert first.blurb is None  # the copy did not touch the emitted instance
+    assert rs.completed(partial) >= {"ideas[0]", "ideas[0].title"}
+    assert not rs.is_complete(partial, "ideas[1]")

@@ -9,6 +9,7 @@ from reactivex import Observable, abc
 
 from ..exceptions import RxStructError
 from ..json import JsonSnapshot, PartialJsonDecoder
+from ._gate import Gate
 
 __all__ = ["accumulate_json_"]
 
@@ -25,41 +26,31 @@ def accumulate_json_(
             scheduler: abc.SchedulerBase | None = None,
         ) -> abc.DisposableBase:
             decoder = PartialJsonDecoder(**decoder_options)
-            stopped = False
+            gate = Gate(observer)
 
             def on_next(chunk: str) -> None:
-                nonlocal stopped
-                if stopped:
+                if not gate.is_open:
                     return
                 try:
                     snapshot = decoder.feed(chunk)
                 except RxStructError as exc:
-                    stopped = True
-                    observer.on_error(exc)
+                    gate.error(exc)
                     return
                 observer.on_next(snapshot)
 
             def on_completed() -> None:
-                nonlocal stopped
-                if stopped:
+                if not gate.is_open:
                     return
-                stopped = True
                 try:
                     snapshot = decoder.close()
                 except RxStructError as exc:
-                    observer.on_error(exc)
+                    gate.error(exc)
                     return
                 observer.on_next(snapshot)
-                observer.on_completed()
-
-            def on_error(error: Exception) -> None:
-                nonlocal stopped
-                if not stopped:
-                    stopped = True
-                    observer.on_error(error)
+                gate.completed()
 
             return source.subscribe(
-                on_next, on_error, on_completed, scheduler=scheduler
+                on_next, gate.error, on_completed, scheduler=scheduler
             )
 
         return Observable(subscribe)

@@ -26,6 +26,7 @@ from reactivex import Observable, abc
 
 from ..exceptions import ItemValidationError, UsageError
 from ..json import WILDCARD, JsonSnapshot, Path, PathPattern, format_path
+from ._gate import Gate
 
 __all__ = [
     "ListItem",
@@ -165,15 +166,14 @@ def new_list_items_(
             observer: abc.ObserverBase[ListItem[Any]],
             scheduler: abc.SchedulerBase | None = None,
         ) -> abc.DisposableBase:
-            stopped = False
+            gate = Gate(observer)
             # Lists seen closing. Only a repeated key can bring one back (JSON
             # leaves that undefined); its elements are not emitted again.
             closed: set[Path] = set()
 
             def on_next(snapshot: JsonSnapshot) -> None:
-                nonlocal stopped
                 for element_path, raw in snapshot.completed:
-                    if stopped:
+                    if not gate.is_open:
                         return
                     depth = len(element_path)
                     if depth == list_depth and list_pattern.matches(element_path):
@@ -192,8 +192,7 @@ def new_list_items_(
                     except ValidationError as exc:
                         if skip:
                             continue
-                        stopped = True
-                        observer.on_error(
+                        gate.error(
                             ItemValidationError(
                                 f"list item {format_path(element_path)} "
                                 f"(index {index}) is not a valid {type_name}: "
@@ -205,8 +204,7 @@ def new_list_items_(
                         )
                         return
                     except Exception as exc:  # a validator that crashed
-                        stopped = True
-                        observer.on_error(exc)
+                        gate.error(exc)
                         return
                     observer.on_next(
                         ListItem(
@@ -220,20 +218,8 @@ def new_list_items_(
                         )
                     )
 
-            def on_error(error: Exception) -> None:
-                nonlocal stopped
-                if not stopped:
-                    stopped = True
-                    observer.on_error(error)
-
-            def on_completed() -> None:
-                nonlocal stopped
-                if not stopped:
-                    stopped = True
-                    observer.on_completed()
-
             return source.subscribe(
-                on_next, on_error, on_completed, scheduler=scheduler
+                on_next, gate.error, gate.completed, scheduler=scheduler
             )
 
         return Observable(subscribe)

@@ -15,6 +15,7 @@ from .._partial._builder import OnInvalid
 from .._partial._shapes import HIDDEN
 from ..exceptions import FinalValidationError, IncompleteJsonError, UsageError
 from ..json import JsonSnapshot, format_path
+from ._gate import Gate
 
 __all__ = ["PARTIAL_FLAG", "to_partial_", "validate_final_"]
 
@@ -35,35 +36,21 @@ def to_partial_(
         ) -> abc.DisposableBase:
             convert = PartialBuilder(model, on_invalid=on_invalid).convert
             emit = observer.on_next
-            stopped = False
+            gate = Gate(observer)
 
             def on_next(snapshot: JsonSnapshot) -> None:
-                nonlocal stopped
-                if stopped:
+                if not gate.is_open:
                     return
                 try:
                     out = convert(snapshot)
                 except Exception as exc:
-                    stopped = True
-                    observer.on_error(exc)
+                    gate.error(exc)
                     return
                 if out is not HIDDEN:
                     emit(out)
 
-            def on_error(error: Exception) -> None:
-                nonlocal stopped
-                if not stopped:
-                    stopped = True
-                    observer.on_error(error)
-
-            def on_completed() -> None:
-                nonlocal stopped
-                if not stopped:
-                    stopped = True
-                    observer.on_completed()
-
             return source.subscribe(
-                on_next, on_error, on_completed, scheduler=scheduler
+                on_next, gate.error, gate.completed, scheduler=scheduler
             )
 
         return Observable(subscribe)
@@ -146,17 +133,15 @@ def validate_final_(
             scheduler: abc.SchedulerBase | None = None,
         ) -> abc.DisposableBase:
             last: JsonSnapshot | None = None
-            stopped = False
+            gate = Gate(observer)
 
             def finish(snapshot: JsonSnapshot) -> None:
-                nonlocal stopped
-                stopped = True
                 raw = snapshot.text
                 try:
                     text = json.dumps(snapshot.value, ensure_ascii=False)
                     result = validate(text)
                 except ValidationError as exc:
-                    observer.on_error(
+                    gate.error(
                         FinalValidationError(
                             f"the final value is not a valid {name}: {exc}",
                             exc,
@@ -166,43 +151,35 @@ def validate_final_(
                     )
                     return
                 except Exception as exc:  # a validator raising something else
-                    observer.on_error(exc)
+                    gate.error(exc)
                     return
+                gate.is_open = False  # nothing from upstream may follow the result
                 observer.on_next(result)
                 observer.on_completed()
 
             def on_next(item: Any) -> None:
-                nonlocal last, stopped
-                if stopped:
+                nonlocal last
+                if not gate.is_open:
                     return
                 try:
                     snapshot = _snapshot_of(item)
                 except UsageError as exc:
-                    stopped = True
-                    observer.on_error(exc)
+                    gate.error(exc)
                     return
                 last = snapshot
                 if snapshot.done:
                     finish(snapshot)
 
-            def on_error(error: Exception) -> None:
-                nonlocal stopped
-                if not stopped:
-                    stopped = True
-                    observer.on_error(error)
-
             def on_completed() -> None:
-                nonlocal stopped
-                if stopped:
+                if not gate.is_open:
                     return
                 if last is not None and last.complete:
                     finish(last)
                     return
-                stopped = True
-                observer.on_error(_incomplete(last))
+                gate.error(_incomplete(last))
 
             return source.subscribe(
-                on_next, on_error, on_completed, scheduler=scheduler
+                on_next, gate.error, on_completed, scheduler=scheduler
             )
 
         return Observable(subscribe)

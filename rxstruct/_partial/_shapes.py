@@ -24,6 +24,7 @@ unset, a list stops before it, a dict omits the key).
 from __future__ import annotations
 
 import types
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, Final, ForwardRef, Literal, Optional, Union
 
@@ -192,7 +193,7 @@ def _custom_error(title: str, value: Any, kind: str, message: str) -> Validation
 # --- shapes --------------------------------------------------------------------
 
 
-class Shape:
+class Shape(ABC):
     """How one type streams. Compiled once, shared by every subscription."""
 
     __slots__ = ("_adapter",)
@@ -201,13 +202,13 @@ class Shape:
         self._adapter: TypeAdapter[Any] | None = None
 
     @property
+    @abstractmethod
     def annotation(self) -> Any:
         """The partial-side type: constraints stripped, models made partial.
 
         Computed on access: while a recursive model is being compiled it holds
         forward references to partial classes not created yet.
         """
-        raise NotImplementedError
 
     def adapter(self) -> TypeAdapter[Any]:
         """A lax TypeAdapter of :attr:`annotation`, built on first use."""
@@ -230,9 +231,9 @@ class Shape:
         """A node for an open value of JSON kind ``kind`` (dict, list or str)."""
         return HoldNode(self)
 
+    @abstractmethod
     def closed(self, value: Any, ctx: Ctx, jpath: Path) -> Any:
         """Convert a complete JSON value; ``INVALID`` when it does not fit."""
-        raise NotImplementedError
 
 
 class AnyShape(Shape):
@@ -724,7 +725,7 @@ ANY: Final = AnyShape()
 # --- nodes ---------------------------------------------------------------------
 
 
-class Node:
+class Node(ABC):
     """The conversion state of one open value.
 
     A node follows one open value of the snapshots, at a fixed *level*: the
@@ -743,6 +744,7 @@ class Node:
     def __init__(self) -> None:
         self.open_rel: Path = ()
 
+    @abstractmethod
     def update(self, level: int, ctx: Ctx, ppath: Path) -> Any:
         """The partial value for the open value at ``level``, or ``HIDDEN``.
 
@@ -751,11 +753,10 @@ class Node:
             ctx: The snapshot context.
             ppath: Python path of this value (for the change log).
         """
-        raise NotImplementedError
 
+    @abstractmethod
     def finish(self, value: Any, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
         """The final partial value once ``value`` closed, or ``INVALID``."""
-        raise NotImplementedError
 
 
 class HoldNode(Node):
@@ -1214,7 +1215,7 @@ class DictNode(Node):
         return self.make(self.items)
 
 
-class _ChoosingNode(Node):
+class _ChoosingNode(Node, ABC):
     """An object of a union whose arm is decided on the way; hidden until then."""
 
     __slots__ = ("chosen", "shape")
@@ -1224,8 +1225,9 @@ class _ChoosingNode(Node):
         self.shape = shape
         self.chosen: Node | None = None
 
+    @abstractmethod
     def _pick(self, value: dict[str, Any], open_key: Any) -> Shape | None:
-        raise NotImplementedError
+        """Implemented by each subclass."""
 
     def update(self, level: int, ctx: Ctx, ppath: Path) -> Any:
         chosen = self.chosen

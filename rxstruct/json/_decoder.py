@@ -24,7 +24,7 @@ from ..exceptions import (
     UsageError,
 )
 from ._paths import Path, format_path
-from ._snapshot import ARRAY, OBJECT, JsonSnapshot, OpenContainer
+from ._snapshot import ARRAY, OBJECT, JsonSnapshot, OpenContainer, StringParts
 
 __all__ = ["PartialJsonDecoder"]
 
@@ -148,6 +148,7 @@ class PartialJsonDecoder:
         self._string_is_key = False
         self._string_path: Path = ()
         self._string_parts: list[str] = []
+        self._string_shared = StringParts()  # the open string value's pieces
         self._string_length = 0
         self._string_start = 0
         self._token: list[str] = []  # the number being read
@@ -535,7 +536,11 @@ class PartialJsonDecoder:
 
     def _begin_string(self, *, key: bool, offset: int) -> None:
         self._string_is_key = key
-        self._string_parts = []
+        if key:
+            self._string_parts = []
+        else:
+            shared = self._string_shared = StringParts()
+            self._string_parts = shared.parts
         self._string_length = 0
         self._string_start = offset
         if not key:
@@ -546,7 +551,10 @@ class PartialJsonDecoder:
 
     def _close_string(self) -> int:
         parts = self._string_parts
-        text = parts[0] if len(parts) == 1 else "".join(parts)
+        if self._string_is_key:
+            text = parts[0] if len(parts) == 1 else "".join(parts)
+        else:
+            text = self._string_shared.text(len(parts))
         if self._string_is_key:
             stack = self._stack
             stack[-1].key = text
@@ -700,12 +708,12 @@ class PartialJsonDecoder:
                 ]
             )
             self._valid = len(stack)
-        leaf: tuple[list[str], int] | None = None
+        leaf: tuple[StringParts, int] | None = None
         open_path: Path | None = frames[-1][4] if frames else None
         if self._state == _STRING and not self._string_is_key:
             open_path = self._string_path
             if self.partial_strings:
-                leaf = (self._string_parts, len(self._string_parts))
+                leaf = (self._string_shared, len(self._string_parts))
         return JsonSnapshot(
             chunk, index, False, self._chunks, n_chunks, frames, leaf,
             None, bool(frames) or leaf is not None, completed, changed, open_path, -1,

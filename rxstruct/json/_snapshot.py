@@ -14,6 +14,7 @@ __all__ = [
     "MISSING",
     "JsonValue",
     "OpenContainer",
+    "StringParts",
     "build_open",
 ]
 
@@ -67,6 +68,37 @@ class OpenContainer(NamedTuple):
     n_closed: int
     key: str | None
     path: Path
+
+
+class StringParts:
+    """The pieces of the string being written, shared by the snapshots showing it.
+
+    The decoder only appends to :attr:`parts`. Reading the text of the newest
+    snapshot extends a cached join with the pieces added since the previous
+    read, so following a long string costs one copy per read instead of a
+    join over every piece received.
+    """
+
+    __slots__ = ("_joined", "_joined_count", "parts")
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self._joined = ""
+        self._joined_count = 0
+
+    def text(self, count: int) -> str:
+        """The string made of the first ``count`` pieces."""
+        done = self._joined_count
+        if count == done:
+            return self._joined
+        parts = self.parts
+        if count < done:  # an older snapshot read late
+            return "".join(parts[:count])
+        added = parts[done] if count == done + 1 else "".join(parts[done:count])
+        text = self._joined + added if done else added
+        self._joined = text
+        self._joined_count = count
+        return text
 
 
 class JsonSnapshot:
@@ -123,7 +155,7 @@ class JsonSnapshot:
         chunks: list[str],
         n_chunks: int,
         frames: tuple[OpenContainer, ...],
-        leaf: tuple[list[str], int] | None,
+        leaf: tuple[StringParts, int] | None,
         root: Any,
         has_root: bool,
         completed: tuple[Completed, ...],
@@ -181,7 +213,7 @@ class JsonSnapshot:
         if leaf is None:
             return None
         parts, count = leaf
-        return parts[0] if count == 1 else "".join(parts[:count])
+        return parts.text(count)
 
     @property
     def value(self) -> Any:
@@ -200,7 +232,7 @@ class JsonSnapshot:
         if not self._frames:
             if self._leaf is not None:
                 parts, count = self._leaf
-                return "".join(parts[:count])
+                return parts.text(count)
             return self._root
         leaf = self.open_string
         return build_open(self._frames, 0, _MISSING if leaf is None else leaf)

@@ -219,3 +219,16 @@ def test_real_recordings(name: str) -> None:
     expected = json.loads(recording.text)
     check_stream(recording.deltas, expected)
     check_stream(list(recording.text), expected)
+
+
+def test_text_survives_compaction() -> None:
+    """Thousands of chunks: every snapshot's text is still exactly its prefix."""
+    document = json.dumps({"xs": list(range(3000))})
+    chunks = [document[i : i + 3] for i in range(0, len(document), 3)]
+    decoder = PartialJsonDecoder()
+    snapshots = [decoder.feed(chunk) for chunk in chunks]
+    final = decoder.close()
+    for k in (0, 1, 1023, 1024, 1025, 2047, 2048, len(snapshots) - 1):
+        assert snapshots[k].text == "".join(chunks[: k + 1])
+    assert final.text == document
+    assert final.value == json.loads(document)

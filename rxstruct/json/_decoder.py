@@ -68,6 +68,8 @@ _LITERALS: Final[dict[str, tuple[str, Any]]] = {
 _WHITESPACE: Final = frozenset(" \t\n\r")
 _NUMBER_START: Final = frozenset("-0123456789")
 
+_BLOCK: Final = 1024  # chunks joined into one block of the received text
+
 DEFAULT_MAX_DEPTH: Final = 512
 DEFAULT_MAX_SIZE: Final = 64 * 1024 * 1024
 DEFAULT_MAX_STRING_LENGTH: Final = 16 * 1024 * 1024
@@ -135,7 +137,10 @@ class PartialJsonDecoder:
         self.max_size = max_size
         self.max_string_length = max_string_length
 
+        # The text received: joined blocks of _BLOCK chunks, then recent chunks.
+        # Snapshots keep (list, length); a list is never changed once replaced.
         self._chunks: list[str] = []
+        self._blocks = 0
         self._size = 0  # characters fed
         self._base = 0  # offset of the first character of _pending
         self._pending = ""  # an escape sequence waiting for more text
@@ -201,7 +206,10 @@ class PartialJsonDecoder:
                     "max_size",
                     self.max_size,
                 )
-            self._chunks.append(text)
+            chunks = self._chunks
+            chunks.append(text)
+            if len(chunks) - self._blocks >= _BLOCK:
+                self._compact()
             self._size += len(text)
             try:
                 self._run(text)
@@ -230,6 +238,13 @@ class PartialJsonDecoder:
             self._error = exc
             raise
         return self._snapshot("", done=True)
+
+    def _compact(self) -> None:
+        """Join the recent chunks into one block, in a new list (amortized O(1))."""
+        chunks = self._chunks
+        blocks = self._blocks
+        self._chunks = [*chunks[:blocks], "".join(chunks[blocks:])]
+        self._blocks = blocks + 1
 
     # -- errors ---------------------------------------------------------------
 

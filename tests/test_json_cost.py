@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 import random
-import sys
-import tracemalloc
-from types import FrameType
 from typing import Any
 
 import pytest
 
 from rxstruct.json import PartialJsonDecoder
+from tests.work import mean_profile_events, p90_transient_bytes
 
 CHUNK = 4
 WINDOW = 300
@@ -46,40 +44,13 @@ def work_per_chunk(document: str) -> tuple[float, int]:
     """Mean profile events and p90 transient bytes per feed, late in the document."""
     chunks = [document[i : i + CHUNK] for i in range(0, len(document), CHUNK)]
     size = min(WINDOW, len(chunks) // 3)
-    window = chunks[-2 * size : -size]
     decoder = PartialJsonDecoder()
     for chunk in chunks[: -2 * size]:
         decoder.feed(chunk)
-
-    events = 0
-
-    def count(frame: FrameType, event: str, arg: object) -> None:
-        nonlocal events
-        events += 1
-
-    sys.setprofile(count)
-    try:
-        for chunk in window:
-            decoder.feed(chunk)
-    finally:
-        sys.setprofile(None)
-
-    peaks: list[int] = []
-    tracemalloc.start()
-    try:
-        for chunk in chunks[-size:]:
-            before, _ = tracemalloc.get_traced_memory()
-            tracemalloc.reset_peak()
-            decoder.feed(chunk)
-            _, top = tracemalloc.get_traced_memory()
-            peaks.append(top - before)
-    finally:
-        tracemalloc.stop()
+    events = mean_profile_events(decoder.feed, chunks[-2 * size : -size])
+    peak = p90_transient_bytes(decoder.feed, chunks[-size:])
     decoder.close()
-    # 90th percentile: the cost is amortized (the list of received chunks
-    # grows by reallocation now and then), a copy per chunk would show here.
-    peaks.sort()
-    return events / len(window), peaks[int(len(peaks) * 0.9)]
+    return events, peak
 
 
 @pytest.fixture(scope="module")

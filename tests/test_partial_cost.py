@@ -15,9 +15,6 @@ second copy (e.g. building the snapshot's ``value``) would double it.
 
 from __future__ import annotations
 
-import sys
-import tracemalloc
-from types import FrameType
 from typing import Any
 
 import pytest
@@ -27,6 +24,7 @@ from reactivex.subject import Subject
 import rxstruct as rs
 from rxstruct.json import JsonSnapshot, PartialJsonDecoder
 from tests.test_json_cost import CHUNK, list_of_models
+from tests.work import mean_profile_events, p90_transient_bytes
 
 WINDOW = 300
 POINTER = 8  # bytes per list element
@@ -72,36 +70,13 @@ def work_per_chunk(document: str) -> Cost:
 
     # Snapshots are taken outside the measurement: only to_partial counts.
     window = [decoder.feed(chunk) for chunk in chunks[-2 * size : -size]]
-    events = 0
-
-    def count(frame: FrameType, event: str, arg: object) -> None:
-        nonlocal events
-        events += 1
-
-    sys.setprofile(count)
-    try:
-        for snapshot in window:
-            source.on_next(snapshot)
-    finally:
-        sys.setprofile(None)
+    events = mean_profile_events(source.on_next, window)
     del window
-
-    peaks: list[int] = []
-    tracemalloc.start()
-    try:
-        for chunk in chunks[-size:]:
-            snapshot = decoder.feed(chunk)
-            before, _ = tracemalloc.get_traced_memory()
-            tracemalloc.reset_peak()
-            source.on_next(snapshot)
-            _, top = tracemalloc.get_traced_memory()
-            peaks.append(top - before)
-    finally:
-        tracemalloc.stop()
+    late = (decoder.feed(chunk) for chunk in chunks[-size:])
+    peak = p90_transient_bytes(source.on_next, late)
     width = len(last[0].ideas)
     source.on_next(decoder.close())
-    peaks.sort()
-    return Cost(events / size, peaks[int(len(peaks) * 0.9)], width)
+    return Cost(events, peak, width)
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from reactivex import operators as ops
 
 import rxstruct as rs
 from rxstruct.testing import run_in_virtual_time, token_marbles
+from tests.recording_models import MODELS
 from tests.recordings import load
 
 
@@ -107,44 +108,8 @@ class TestNoPaths:
     def test_recordings(self, name: str) -> None:
         """Real streams: sound and precise."""
 
-        class Row(BaseModel):
-            id: int
-            price: float
-            qty: int
-            ratio: float
-            active: bool
-            note: str | None
-
-        class Numbers(BaseModel):
-            rows: list[Row]
-
-        class RecipeItem(BaseModel):
-            name: str
-            prep_time_minutes: int
-            ingredients: list[str]
-            instructions: str
-
-        class Recipes(BaseModel):
-            recipes: list[RecipeItem]
-
-        class User(BaseModel):
-            name: str
-            age: int
-            category: Literal["admin", "user", "guest"]
-
-        class Movie(BaseModel):
-            title: str
-            year: int
-            reason: str
-
-        models: dict[str, Any] = {
-            "recipes": Recipes,
-            "numbers": Numbers,
-            "user": User,
-            "movies": list[Movie],
-        }
         recording = load(name)
-        every, kept = run(models[name], recording.deltas)
+        every, kept = run(MODELS[name], recording.deltas)
         if recording.truncated:
             every, kept = every + [every[-1]], kept + [every[-1]]  # no done emission
         check_sound_and_precise(every, kept)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 import json
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import pytest
@@ -21,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 import rxstruct as rs
 from rxstruct.json import parse_pattern
+from tests.recording_models import MODELS, Numbers
 from tests.recordings import Recording, load
 
 # --- checks --------------------------------------------------------------------
@@ -287,120 +287,6 @@ def test_skipped_snapshots_end_the_same(
 
 
 # --- real recordings ------------------------------------------------------------
-
-
-class RecipeItem(BaseModel):
-    name: str
-    prep_time_minutes: int
-    ingredients: list[str]
-    instructions: str
-
-
-class Recipes(BaseModel):
-    recipes: list[RecipeItem]
-
-
-class UserCase(BaseModel):
-    name: str
-    age: int
-    category: Literal["admin", "user", "guest"]
-
-
-class Row(BaseModel):
-    id: int
-    price: float
-    qty: int
-    ratio: float
-    active: bool
-    note: str | None
-
-
-class Numbers(BaseModel):
-    rows: list[Row]
-
-
-class Quote(BaseModel):
-    text: str
-    author: str
-
-
-class Quotes(BaseModel):
-    quotes: list[Quote]
-
-
-class Translation(BaseModel):
-    language: str
-    text: str
-    emoji: str
-
-
-class Translations(BaseModel):
-    translations: list[Translation]
-
-
-class Movie(BaseModel):
-    title: str
-    year: int
-    reason: str
-
-
-class Person(BaseModel):
-    name: str
-    email: str
-    twitter: str
-
-
-class Meeting(BaseModel):
-    users: list[Person]
-    date: datetime
-    location: str
-    budget: int
-    deadline: datetime
-
-
-class Section(BaseModel):
-    heading: str
-    paragraphs: list[str]
-
-
-class Outline(BaseModel):
-    title: str
-    sections: list[Section]
-
-
-class Idea(BaseModel):
-    title: str
-    blurb: str
-
-
-class Ideas(BaseModel):
-    ideas: list[Idea]
-
-
-class LongText(BaseModel):
-    title: str
-    body: str = Field(min_length=1500, max_length=2000)
-
-
-class Tree(BaseModel):
-    name: str
-    value: int | None = None
-    children: list[Tree] = []
-
-
-MODELS: dict[str, Any] = {
-    "recipes": Recipes,
-    "user": UserCase,
-    "numbers": Numbers,
-    "escapes": Quotes,
-    "unicode": Translations,
-    "movies": list[Movie],
-    "meeting": Meeting,
-    "outline": Outline,
-    "ideas": Ideas,
-    "longtext": LongText,
-    "tree": Tree,
-}
 
 
 def chunkings(recording: Recording) -> dict[str, list[str]]:

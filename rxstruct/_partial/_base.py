@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -16,6 +16,7 @@ __all__ = [
     "PartialDict",
     "PartialList",
     "emission_of",
+    "new_emission",
     "new_object",
     "new_partial",
     "set_dict",
@@ -142,8 +143,11 @@ class PartialDict(dict[Any, Any]):
     __slots__ = ("__rxstruct_open__", "__rxstruct_source__")
 
 
-class Emission:
+class Emission(NamedTuple):
     """What ``to_partial`` knows about one of its emissions.
+
+    A named tuple: one is made per emission, so it costs a C-level tuple (see
+    :func:`new_emission`), not a Python ``__init__``.
 
     Attributes:
         seq: 0-based number of the emission in its subscription.
@@ -154,23 +158,23 @@ class Emission:
         done: True on the last emission (the stream completed).
     """
 
-    __slots__ = ("changes", "done", "seq", "snapshot")
-
-    def __init__(
-        self,
-        *,
-        seq: int,
-        snapshot: JsonSnapshot,
-        changes: tuple[Path, ...],
-        done: bool,
-    ) -> None:
-        self.seq = seq
-        self.snapshot = snapshot
-        self.changes = changes
-        self.done = done
+    seq: int
+    snapshot: JsonSnapshot
+    changes: tuple[Path, ...]
+    done: bool
 
     def __repr__(self) -> str:
         return f"<Emission #{self.seq} changes={self.changes!r} done={self.done}>"
+
+
+def new_emission(
+    seq: int, snapshot: JsonSnapshot, changes: tuple[Path, ...]
+) -> Emission:
+    """``Emission(seq, snapshot, changes, snapshot.done)``, without ``__new__``."""
+    return _tuple_new(Emission, (seq, snapshot, changes, snapshot.done))  # type: ignore[no-any-return]  # a tuple subclass
+
+
+_tuple_new: Final[Any] = tuple.__new__
 
 
 def emission_of(value: Any) -> Emission | None:

@@ -9,15 +9,24 @@ from pydantic import BaseModel
 from ..exceptions import UsageError
 from ..json import JsonSnapshot, Path
 from ._base import (
-    Emission,
     Partial,
     PartialDict,
     PartialList,
+    new_emission,
     new_partial,
     tag_setters,
 )
 from ._compile import type_shape
-from ._shapes import HIDDEN, INVALID, Ctx, DictNode, ListNode, Node
+from ._shapes import (
+    HIDDEN,
+    INVALID,
+    Ctx,
+    DictNode,
+    ListNode,
+    Node,
+    ParentNode,
+    StrNode,
+)
 
 __all__ = ["OnInvalid", "PartialBuilder"]
 
@@ -109,6 +118,10 @@ class PartialBuilder(Generic[_T]):
         self._last: Any = _NOTHING  # the last result (or HIDDEN)
         self._open_path: Path | None = None
         self._open_rel: Path | None = None
+        self._frames: Any = None  # the open containers of the last snapshot
+        # The parents of the open string's node, innermost first, and that node
+        # (None: not looked for since the last full conversion).
+        self._chain: tuple[tuple[ParentNode, ...], StrNode | None] | None = None
         self._tagged: type | None = None  # the type of the last tagged result
         self._setters: tuple[Any, Any] = (None, None)  # its tag_setters
 
@@ -136,22 +149,30 @@ class PartialBuilder(Generic[_T]):
                 "rs.accumulate_json() before rs.to_partial()"
             )
         # The decoder's change information is only complete for a snapshot
-        # that directly follows the previous one.
-        contiguous = snapshot.index == self._index + 1
-        self._index = snapshot.index
-        if not snapshot.has_value:
+        # that directly follows the previous one. (The snapshot's private
+        # slots are read directly: this runs once per chunk.)
+        index = snapshot.index
+        contiguous = index == self._index + 1
+        self._index = index
+        if not snapshot._has_root:
             return HIDDEN
         open_path = snapshot.open_path
-        if (
-            contiguous
-            and not snapshot.changed
-            and open_path == self._open_path
-            and self._last is not _NOTHING
-        ):
-            # Nothing visible changed (whitespace, a key, part of a number).
-            if self._last is HIDDEN:
-                return HIDDEN
-            return self._tag(_fresh(self._last), self._open_rel, (), snapshot)
+        frames = snapshot._frames
+        last = self._last
+        if contiguous and open_path == self._open_path and last is not _NOTHING:
+            if not snapshot.changed:
+                # Nothing visible changed (whitespace, a key, part of a number).
+                if last is HIDDEN:
+                    return HIDDEN
+                return self._tag(_fresh(last), self._open_rel, (), snapshot)
+            if frames is self._frames and last is not HIDDEN:
+                # No container opened, closed or gained a child: only the
+                # open string grew.
+                out = self._grow_string(snapshot)
+                if out is not _NOTHING:
+                    return out
+        self._frames = frames
+        self._chain = None
         ctx = self._ctx
         ctx.reset(snapshot, contiguous=contiguous)
         if open_path is None:
@@ -167,6 +188,38 @@ class PartialBuilder(Generic[_T]):
         if len(changes) > 1:
             changes = list(dict.fromkeys(changes))  # without duplicates, in order
         return self._tag(out, open_rel, tuple(changes), snapshot)
+
+    def _grow_string(self, snapshot: JsonSnapshot) -> Any:
+        """The result when only the open string's text changed, or ``_NOTHING``.
+
+        Rebuilds the values along the open path from the new text, innermost
+        first, without visiting the snapshot's containers again.
+        """
+        chain = self._chain
+        if chain is None:
+            chain = self._chain = self._find_chain()
+        parents, leaf = chain
+        string = snapshot._leaf
+        if leaf is None or string is None:
+            return _NOTHING
+        out: Any = string[0].text(string[1])
+        leaf.length = len(out)
+        for node in parents:
+            out = node.rebuild(out)
+        self._last = out
+        return self._tag(out, self._open_rel, (leaf.ppath,), snapshot)
+
+    def _find_chain(self) -> tuple[tuple[ParentNode, ...], StrNode | None]:
+        """The nodes from the open string up to the root; no string: None."""
+        parents: list[ParentNode] = []
+        node: Node | None = self._node
+        while isinstance(node, ParentNode):
+            parents.append(node)
+            node = node.shown
+        if not isinstance(node, StrNode):
+            return (), None
+        parents.reverse()
+        return tuple(parents), node
 
     def _convert_closed(self, value: Any, ctx: Ctx) -> tuple[Any, Any]:
         if value is not self._root_src:
@@ -216,15 +269,7 @@ class PartialBuilder(Generic[_T]):
             set_open = None
         if set_open is not None:
             set_open(out, open_rel)
-            set_source(
-                out,
-                Emission(
-                    seq=self._seq,
-                    snapshot=snapshot,
-                    changes=changes,
-                    done=snapshot.done,
-                ),
-            )
+            set_source(out, new_emission(self._seq, snapshot, changes))
         self._seq += 1
         return out
 

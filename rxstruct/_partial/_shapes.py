@@ -495,16 +495,21 @@ class ModelShape(Shape):
         extra: dict[str, Any] | None,
         open_rel: Path | None,
     ) -> BaseModel:
-        """A partial instance holding ``values`` (kept), without validation."""
+        """A partial instance holding ``values`` and ``fields_set`` (both kept).
+
+        Made without validation; ``open_rel`` None (complete) leaves the open
+        slot unset, which reads as complete.
+        """
         instance: BaseModel = new_object(self.cls)
         set_dict(instance, values)
         set_fields_set(instance, fields_set)
         set_extra(instance, dict(extra) if extra is not None else None)
         set_private(instance, None)
-        set_open = self._set_open
-        if set_open is None:
-            set_open = self._set_open = tag_setters(type(instance))[0]
-        set_open(instance, open_rel)
+        if open_rel is not None:
+            set_open = self._set_open
+            if set_open is None:
+                set_open = self._set_open = tag_setters(type(instance))[0]
+            set_open(instance, open_rel)
         return instance
 
     def build(
@@ -759,6 +764,36 @@ class Node(ABC):
         """The final partial value once ``value`` closed, or ``INVALID``."""
 
 
+class ParentNode(Node, ABC):
+    """A node whose value holds its open child's value (an object or a list).
+
+    When a snapshot differs from the previous one only in the text of the open
+    string, nothing but the open path has to be rebuilt: the builder walks the
+    ``shown`` links from the root to the string and calls :meth:`rebuild` on
+    each parent, innermost first, skipping every per-level check of
+    ``update``.
+
+    Attributes:
+        shown: After ``update``: the open child whose value the returned value
+            holds, or None (no visible open child, or one that cannot be
+            rebuilt on its own, such as an ``extra="allow"`` member).
+    """
+
+    __slots__ = ("shown",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shown: Node | None = None
+
+    @abstractmethod
+    def rebuild(self, child: Any) -> Any:
+        """The last value of ``update`` with ``child`` as the open child's value.
+
+        Valid only while nothing but the open child's value changed since that
+        ``update``; returns a new value (emitted values are never changed).
+        """
+
+
 class HoldNode(Node):
     """Hidden while open; converted once complete."""
 
@@ -778,15 +813,17 @@ class HoldNode(Node):
 class StrNode(Node):
     """A growing string."""
 
-    __slots__ = ("length", "shape")
+    __slots__ = ("length", "ppath", "shape")
 
     def __init__(self, shape: Shape) -> None:
         super().__init__()
         self.shape = shape
         self.length = -1
+        self.ppath: Path = ()  # the Python path of the last update
 
     def update(self, level: int, ctx: Ctx, ppath: Path) -> Any:
         value: Any = ctx.leaf
+        self.ppath = ppath
         if len(value) != self.length:
             self.length = len(value)
             ctx.changes.append(ppath)
@@ -822,7 +859,7 @@ class AnyNode(Node):
         return value
 
 
-class ModelNode(Node):
+class ModelNode(ParentNode):
     """An open object of a model: closed members are converted once."""
 
     __slots__ = (
@@ -830,6 +867,7 @@ class ModelNode(Node):
         "count",
         "extra",
         "fields",
+        "open_fields_set",
         "open_key",
         "open_node",
         "open_ppath",
@@ -849,8 +887,10 @@ class ModelNode(Node):
         self.fields: dict[str, Any] = {}  # field name -> converted closed value
         self.extra: dict[str, Any] | None = {} if shape.extra == "allow" else None
         # The instance's __dict__ and fields set without the open field; redone
-        # when a member closes.
+        # when a member closes. The fields sets are shared by the instances
+        # made from them (pydantic copies a fields set before changing it).
         self.base: tuple[dict[str, Any], set[str]] | None = None
+        self.open_fields_set: set[str] | None = None  # base's, plus the open field
         self.open_key: str | None = None
         self.open_node: Node | None = None
         self.open_spec: FieldSpec | None = None
@@ -865,7 +905,7 @@ class ModelNode(Node):
         """Convert the members ``src[self.count:stop]`` that closed since."""
         shape = self.shape
         fields = self.fields
-        self.base = None
+        self.base = self.open_fields_set = None
         for i in range(self.count, stop):
             key, member = src[i]
             node = None
@@ -901,6 +941,7 @@ class ModelNode(Node):
         node = self.open_node = spec.shape.open(kind)
         self.open_key = key
         self.open_spec = spec
+        self.open_fields_set = None
         self.open_ppath = (*ppath, spec.name)
         self.open_visible = False
         self.rel_below = None
@@ -943,6 +984,7 @@ class ModelNode(Node):
                 else:
                     open_name = spec.name
         fields = self.fields
+        self.shown = None
         for name in shape.holds:
             if name not in fields and name != open_name:
                 del ctx.changes[mark:]  # nothing of a hidden object is visible
@@ -951,12 +993,20 @@ class ModelNode(Node):
         base = self.base
         if base is None:
             base = self.base = shape.base(fields)
-        values = base[0].copy()
-        fields_set = base[1].copy()
         if open_name is not None:
-            values[open_name] = shown
-            fields_set.add(open_name)
-        return shape.instance(values, fields_set, extra, open_rel)
+            self.shown = node
+            return self.rebuild(shown)
+        return shape.instance(base[0].copy(), base[1], extra, open_rel)
+
+    def rebuild(self, child: Any) -> Any:
+        base: Any = self.base  # set by update
+        name: str = self.open_spec.name  # type: ignore[union-attr]  # set with shown
+        values = base[0].copy()
+        values[name] = child
+        fields_set = self.open_fields_set
+        if fields_set is None:
+            fields_set = self.open_fields_set = {*base[1], name}
+        return self.shape.instance(values, fields_set, self.extra, self.open_rel)
 
     def finish(self, value: Any, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
         src = self.src
@@ -985,7 +1035,7 @@ class ModelNode(Node):
         return shape.build(self.fields, self.extra, None)
 
 
-class ListNode(Node):
+class ListNode(ParentNode):
     """An open list: closed elements converted once, the open one recursed into.
 
     An element that closes invalid stops the list there (the partial list stays
@@ -1062,6 +1112,7 @@ class ListNode(Node):
 
     def update(self, level: int, ctx: Ctx, ppath: Path) -> Any:
         self.open_rel = ()
+        self.shown = None
         if self.stopped:
             return self._closed()
         frame = ctx.frames[level]
@@ -1092,10 +1143,14 @@ class ListNode(Node):
             self.rel_below = below
             self.rel = (count, *below)
         self.open_rel = self.rel
+        self.shown = node
+        return self.rebuild(shown)
+
+    def rebuild(self, child: Any) -> Any:
         if self.make is list:
-            return self.items + [shown]  # one C-level copy
+            return self.items + [child]  # one C-level copy
         out = self.make(self.items)
-        out.append(shown)
+        out.append(child)
         return out
 
     def finish(self, value: Any, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
@@ -1106,7 +1161,7 @@ class ListNode(Node):
         return self.make(self.items)
 
 
-class DictNode(Node):
+class DictNode(ParentNode):
     """An open ``dict[K, V]``: like a model with one shape for every value."""
 
     __slots__ = (
@@ -1115,6 +1170,7 @@ class DictNode(Node):
         "make",
         "open_key",
         "open_node",
+        "open_py_key",
         "open_visible",
         "out",
         "shape",
@@ -1130,6 +1186,7 @@ class DictNode(Node):
         self.out: dict[Any, Any] | None = None  # the last emitted copy of items
         self.open_key: str | None = None
         self.open_node: Node | None = None
+        self.open_py_key: Any = None  # the converted open_key
         self.open_visible = False
         self.make: Callable[[dict[Any, Any]], Any] = dict
 
@@ -1181,6 +1238,7 @@ class DictNode(Node):
         elif self.src is None:
             self.src = frame.items
         self.open_rel = ()
+        self.shown = None
         open_key = frame.key
         kind = ctx.open_kind(level) if open_key is not None else None
         if kind is None or open_key is None:
@@ -1201,8 +1259,13 @@ class DictNode(Node):
             self.open_visible = True
             ctx.changes.append(child_ppath)
         self.open_rel = (py_key, *node.open_rel)
+        self.open_py_key = py_key
+        self.shown = node
+        return self.rebuild(shown)
+
+    def rebuild(self, child: Any) -> Any:
         out = self.make(self.items)
-        out[py_key] = shown
+        out[self.open_py_key] = child
         return out
 
     def finish(self, value: Any, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
@@ -1215,7 +1278,7 @@ class DictNode(Node):
         return self.make(self.items)
 
 
-class _ChoosingNode(Node, ABC):
+class _ChoosingNode(ParentNode, ABC):
     """An object of a union whose arm is decided on the way; hidden until then."""
 
     __slots__ = ("chosen", "shape")
@@ -1239,11 +1302,16 @@ class _ChoosingNode(Node, ABC):
                 members[open_key] = None  # only its key counts while it is open
             arm = self._pick(members, open_key)
             if arm is None:
+                self.shown = None
                 return HIDDEN
             chosen = self.chosen = arm.open(dict)
         shown = chosen.update(level, ctx, ppath)
         self.open_rel = chosen.open_rel
+        self.shown = chosen.shown if isinstance(chosen, ParentNode) else None
         return shown
+
+    def rebuild(self, child: Any) -> Any:
+        return self.chosen.rebuild(child)  # type: ignore[union-attr]  # shown => chosen
 
     def finish(self, value: Any, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
         if self.chosen is not None:

@@ -146,11 +146,15 @@ class PartialJsonDecoder:
         self._pending = ""  # an escape sequence waiting for more text
         self._state = _PRE
         self._stack: list[_Frame] = []
-        # The stack as snapshots show it; its first _valid entries are current.
+        # The stack as snapshots show it; its first _valid entries are current
+        # (_stale: some are not, or the stack grew).
         self._frames: tuple[OpenContainer, ...] = ()
         self._valid = 0
+        self._stale = False
+        self._frames_path: Path | None = None  # path of the last frame
         self._after_string = _AFTER  # state after the current string closes
         self._string_is_key = False
+        self._string_shown = False  # a value string, shown while written
         self._string_path: Path = ()
         self._string_parts: list[str] = []
         self._string_shared = StringParts()  # the open string value's pieces
@@ -167,6 +171,7 @@ class PartialJsonDecoder:
         self._trailing_start = -1
         self._error: Exception | None = None
         self._closed = False
+        self._stopped = False  # _error is set or _closed is True
         self._index = 0
         # Per-feed reports, reset by each feed.
         self._completed: list[tuple[Path, Any]] = []
@@ -186,37 +191,37 @@ class PartialJsonDecoder:
             JsonStreamError: The text is not JSON (or exceeds a limit:
                 :class:`~rxstruct.JsonLimitError`).
         """
-        if self._error is not None:
-            raise self._error
-        if self._closed:
+        if self._stopped:
+            if self._error is not None:
+                raise self._error
             raise UsageError("feed() after close()")
-        if not isinstance(text, str):
+        if type(text) is not str and not isinstance(text, str):
             raise UsageError(f"feed() takes str, got {type(text).__name__}")
         if self._completed:
             self._completed = []
         if self._changed:
             self._changed = {}
         if text:
-            if self._size + len(text) > self.max_size:
-                self._chunks.append(text)
-                self._size += len(text)
+            size = self._size + len(text)
+            chunks = self._chunks
+            chunks.append(text)
+            self._size = size
+            if size > self.max_size:
                 self._fail_limit(
                     f"document longer than max_size={self.max_size} characters",
                     self.max_size,
                     "max_size",
                     self.max_size,
                 )
-            chunks = self._chunks
-            chunks.append(text)
             if len(chunks) - self._blocks >= _BLOCK:
                 self._compact()
-            self._size += len(text)
             try:
                 self._run(text)
             except (JsonStreamError, IncompleteJsonError) as exc:
                 self._error = exc
+                self._stopped = True
                 raise
-        return self._snapshot(text, done=False)
+        return self._snapshot(text, False)
 
     def close(self) -> JsonSnapshot:
         """End the stream; return the final snapshot (``done`` is True).
@@ -229,7 +234,7 @@ class PartialJsonDecoder:
             raise self._error
         if self._closed:
             raise UsageError("close() called twice")
-        self._closed = True
+        self._closed = self._stopped = True
         self._completed = []
         self._changed = {}
         try:
@@ -237,7 +242,7 @@ class PartialJsonDecoder:
         except (JsonStreamError, IncompleteJsonError) as exc:
             self._error = exc
             raise
-        return self._snapshot("", done=True)
+        return self._snapshot("", True)
 
     def _compact(self) -> None:
         """Join the recent chunks into one block, in a new list (amortized O(1))."""
@@ -257,6 +262,7 @@ class PartialJsonDecoder:
     def _fail_limit(self, reason: str, offset: int, limit: str, maximum: int) -> None:
         exc = JsonLimitError(reason, self._text(), offset, limit=limit, maximum=maximum)
         self._error = exc
+        self._stopped = True
         raise exc
 
     def _open_path(self) -> Path:
@@ -298,7 +304,7 @@ class PartialJsonDecoder:
                             "max_string_length",
                             self.max_string_length,
                         )
-                    if not self._string_is_key and self.partial_strings:
+                    if self._string_shown:
                         changed[self._string_path] = None
                     i = m.end()
                     if i >= n:
@@ -501,6 +507,7 @@ class PartialJsonDecoder:
             path = self._child_path()
             kind = OBJECT if c == "{" else ARRAY
             stack.append(_Frame(kind, path))  # the snapshot adds its entry
+            self._stale = True
             self._changed[path] = None
             return _OBJECT_FIRST if kind is OBJECT else _ARRAY_FIRST
         if c == '"':
@@ -531,6 +538,7 @@ class PartialJsonDecoder:
             self._root_done = True
             return _DONE
         top = len(stack) - 1
+        self._stale = True
         if top < self._valid:
             self._valid = top  # the innermost container gains a child
         frame = stack[-1]
@@ -543,6 +551,7 @@ class PartialJsonDecoder:
 
     def _close_container(self) -> int:
         frame = self._stack.pop()
+        self._stale = True
         if frame.kind is ARRAY:
             value: Any = frame.items
         else:
@@ -551,6 +560,7 @@ class PartialJsonDecoder:
 
     def _begin_string(self, *, key: bool, offset: int) -> None:
         self._string_is_key = key
+        self._string_shown = not key and self.partial_strings
         if key:
             self._string_parts = []
         else:
@@ -570,10 +580,12 @@ class PartialJsonDecoder:
             text = parts[0] if len(parts) == 1 else "".join(parts)
         else:
             text = self._string_shared.text(len(parts))
+        self._string_shown = False
         if self._string_is_key:
             stack = self._stack
             stack[-1].key = text
             top = len(stack) - 1
+            self._stale = True
             if top < self._valid:
                 self._valid = top
             return _COLON
@@ -659,7 +671,7 @@ class PartialJsonDecoder:
                 "max_string_length",
                 self.max_string_length,
             )
-        if not self._string_is_key and self.partial_strings:
+        if self._string_shown:
             self._changed[self._string_path] = None
 
     # -- end of stream -------------------------------------------------------
@@ -700,39 +712,47 @@ class PartialJsonDecoder:
 
     # -- snapshots ------------------------------------------------------------
 
-    def _snapshot(self, chunk: str, *, done: bool) -> JsonSnapshot:
+    def _snapshot(self, chunk: str, done: bool) -> JsonSnapshot:
         index = self._index
         self._index = index + 1
         completed = tuple(self._completed) if self._completed else ()
         changed = tuple(self._changed) if self._changed else ()
-        n_chunks = len(self._chunks)
         if self._root_done:
             return JsonSnapshot(
-                chunk, index, done, self._chunks, n_chunks, (), None,
+                chunk, index, done, self._chunks, len(self._chunks), (), None,
                 self._root, True, completed, changed, None, self._trailing_start,
             )  # fmt: skip
+        if self._stale:
+            self._refresh_frames()
         frames = self._frames
+        if self._string_shown:
+            shared = self._string_shared
+            return JsonSnapshot(
+                chunk, index, False, self._chunks, len(self._chunks), frames,
+                (shared, len(shared.parts)), None, True, completed, changed,
+                self._string_path, -1,
+            )  # fmt: skip
+        open_path = self._frames_path
+        if self._state == _STRING and not self._string_is_key:
+            open_path = self._string_path  # a string shown only once complete
+        return JsonSnapshot(
+            chunk, index, False, self._chunks, len(self._chunks), frames, None,
+            None, bool(frames), completed, changed, open_path, -1,
+        )  # fmt: skip
+
+    def _refresh_frames(self) -> None:
+        """Redo the snapshot entries of the containers that opened or changed."""
         stack = self._stack
         valid = self._valid
-        if valid < len(frames) or len(frames) != len(stack):
-            # Only the containers that opened, closed or changed are redone.
-            frames = self._frames = frames[:valid] + tuple(
-                [
-                    OpenContainer(f.kind, f.items, len(f.items), f.key, f.path)
-                    for f in stack[valid:]
-                ]
-            )
-            self._valid = len(stack)
-        leaf: tuple[StringParts, int] | None = None
-        open_path: Path | None = frames[-1][4] if frames else None
-        if self._state == _STRING and not self._string_is_key:
-            open_path = self._string_path
-            if self.partial_strings:
-                leaf = (self._string_shared, len(self._string_parts))
-        return JsonSnapshot(
-            chunk, index, False, self._chunks, n_chunks, frames, leaf,
-            None, bool(frames) or leaf is not None, completed, changed, open_path, -1,
-        )  # fmt: skip
+        frames = self._frames = self._frames[:valid] + tuple(
+            [
+                OpenContainer(f.kind, f.items, len(f.items), f.key, f.path)
+                for f in stack[valid:]
+            ]
+        )
+        self._valid = len(stack)
+        self._frames_path = frames[-1][4] if frames else None
+        self._stale = False
 
 
 def _number_error_offset(token: str) -> int:

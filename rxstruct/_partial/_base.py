@@ -16,7 +16,6 @@ __all__ = [
     "PartialDict",
     "PartialList",
     "emission_of",
-    "new_emission",
     "new_object",
     "new_partial",
     "set_dict",
@@ -146,8 +145,8 @@ class PartialDict(dict[Any, Any]):
 class Emission(NamedTuple):
     """What ``to_partial`` knows about one of its emissions.
 
-    A named tuple: one is made per emission, so it costs a C-level tuple (see
-    :func:`new_emission`), not a Python ``__init__``.
+    A named tuple: one is made per emission, with ``tuple.__new__`` (a C call,
+    not a Python ``__new__``).
 
     Attributes:
         seq: 0-based number of the emission in its subscription.
@@ -165,16 +164,6 @@ class Emission(NamedTuple):
 
     def __repr__(self) -> str:
         return f"<Emission #{self.seq} changes={self.changes!r} done={self.done}>"
-
-
-def new_emission(
-    seq: int, snapshot: JsonSnapshot, changes: tuple[Path, ...]
-) -> Emission:
-    """``Emission(seq, snapshot, changes, snapshot.done)``, without ``__new__``."""
-    return _tuple_new(Emission, (seq, snapshot, changes, snapshot.done))  # type: ignore[no-any-return]  # a tuple subclass
-
-
-_tuple_new: Final[Any] = tuple.__new__
 
 
 def emission_of(value: Any) -> Emission | None:

@@ -9,10 +9,10 @@ from pydantic import BaseModel
 from ..exceptions import UsageError
 from ..json import JsonSnapshot, Path
 from ._base import (
+    Emission,
     Partial,
     PartialDict,
     PartialList,
-    new_emission,
     new_partial,
     tag_setters,
 )
@@ -36,6 +36,7 @@ _M = TypeVar("_M", bound=BaseModel)
 OnInvalid = Literal["ignore", "error"]
 
 _NOTHING: Any = object()
+_tuple_new: Any = tuple.__new__  # an Emission without a Python __new__
 
 
 class PartialBuilder(Generic[_T]):
@@ -267,28 +268,31 @@ class PartialBuilder(Generic[_T]):
             self._tagged = cls
         else:
             set_open = None
+        seq = self._seq
         if set_open is not None:
             set_open(out, open_rel)
-            set_source(out, new_emission(self._seq, snapshot, changes))
-        self._seq += 1
+            set_source(
+                out, _tuple_new(Emission, (seq, snapshot, changes, snapshot.done))
+            )
+        self._seq = seq + 1
         return out
 
 
 def _fresh(root: Any) -> Any:
     """A new object for a complete root, so that each emission has its own tag."""
-    if isinstance(root, Partial):
-        # A shallow copy, like BaseModel.__copy__ but without its generic path.
-        extra = root.__pydantic_extra__
-        return new_partial(
-            type(root),
-            dict(root.__dict__),
-            set(root.__pydantic_fields_set__),
-            dict(extra) if extra is not None else None,
-        )
-    if isinstance(root, BaseModel):  # pragma: no cover - roots are partial
-        return root.__copy__()
-    if isinstance(root, list):
+    if isinstance(root, list):  # builtin checks first: a model's is an ABC check
         return PartialList(root)
     if isinstance(root, dict):
         return PartialDict(root)
-    return root
+    fields_set = getattr(root, "__pydantic_fields_set__", None)
+    if fields_set is None:
+        return root  # a scalar root
+    # A shallow copy, like BaseModel.__copy__ but without its generic path (the
+    # fields set is shared: pydantic copies one before changing it).
+    extra = root.__pydantic_extra__
+    return new_partial(
+        type(root),
+        root.__dict__.copy(),
+        fields_set,
+        dict(extra) if extra is not None else None,
+    )

@@ -794,6 +794,60 @@ class ParentNode(Node, ABC):
         """
 
 
+class ContainerNode(ParentNode, ABC):
+    """A node following one open object or array of the snapshots.
+
+    The decoder hands out the same :class:`OpenContainer` for a container that
+    neither gained a child nor changed its key: then only the open child can
+    have changed, and :meth:`update` updates just that child and rebuilds,
+    without looking at the container again. Otherwise it calls :meth:`refresh`.
+
+    Attributes:
+        frame: The container as last seen.
+        shown_part: The key or index (Python path part) of the open child.
+        shown_ppath: The Python path of the open child.
+    """
+
+    __slots__ = ("frame", "rel", "rel_below", "shown_part", "shown_ppath")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frame: OpenContainer | None = None
+        self.shown_part: Any = ""
+        self.shown_ppath: Path = ()
+        self.rel_below: Path | None = None  # the open child's open_rel ...
+        self.rel: Path = ()  # ... and this node's open_rel made of it
+
+    def update(self, level: int, ctx: Ctx, ppath: Path) -> Any:
+        frame = ctx.frames[level]
+        child = self.shown
+        if child is not None and frame is self.frame:
+            value = child.update(level + 1, ctx, self.shown_ppath)
+            if value is not HIDDEN:  # a shown child stays shown until it closes
+                self.open_rel = self.rel_of(child)
+                return self.rebuild(value)
+        self.frame = frame
+        return self.refresh(frame, level, ctx, ppath)
+
+    @abstractmethod
+    def refresh(self, frame: OpenContainer, level: int, ctx: Ctx, ppath: Path) -> Any:
+        """The full :meth:`update`: new children, a new open child, visibility."""
+
+    def open_child(self, part: Any, ppath: Path) -> None:
+        """Record that a new open child starts at ``part`` (Python path ``ppath``)."""
+        self.shown_part = part
+        self.shown_ppath = ppath
+        self.rel_below = None
+
+    def rel_of(self, child: Node) -> Path:
+        """This node's ``open_rel`` when ``child`` is the open child shown."""
+        below = child.open_rel
+        if below is not self.rel_below:
+            self.rel_below = below
+            self.rel = (self.shown_part, *below)
+        return self.rel
+
+
 class HoldNode(Node):
     """Hidden while open; converted once complete."""
 
@@ -859,7 +913,7 @@ class AnyNode(Node):
         return value
 
 
-class ModelNode(ParentNode):
+class ModelNode(ContainerNode):
     """An open object of a model: closed members are converted once."""
 
     __slots__ = (
@@ -870,11 +924,8 @@ class ModelNode(ParentNode):
         "open_fields_set",
         "open_key",
         "open_node",
-        "open_ppath",
         "open_spec",
         "open_visible",
-        "rel",
-        "rel_below",
         "shape",
         "src",
     )
@@ -894,10 +945,7 @@ class ModelNode(ParentNode):
         self.open_key: str | None = None
         self.open_node: Node | None = None
         self.open_spec: FieldSpec | None = None
-        self.open_ppath: Path = ()
         self.open_visible = False
-        self.rel_below: Path | None = None  # open_rel of open_node ...
-        self.rel: Path = ()  # ... and this node's open_rel made of it
 
     def _absorb(
         self, src: list[Any], stop: int, ctx: Ctx, jpath: Path, ppath: Path
@@ -942,13 +990,11 @@ class ModelNode(ParentNode):
         self.open_key = key
         self.open_spec = spec
         self.open_fields_set = None
-        self.open_ppath = (*ppath, spec.name)
+        self.open_child(spec.name, (*ppath, spec.name))
         self.open_visible = False
-        self.rel_below = None
         return node
 
-    def update(self, level: int, ctx: Ctx, ppath: Path) -> Any:
-        frame = ctx.frames[level]
+    def refresh(self, frame: OpenContainer, level: int, ctx: Ctx, ppath: Path) -> Any:
         mark = len(ctx.changes)
         if frame.n_closed > self.count:
             self.src = frame.items
@@ -968,17 +1014,13 @@ class ModelNode(ParentNode):
             node = self._open_child(open_key, level, ctx, ppath)
         # else: the same open member, visible until it closes
         if node is not None:
-            shown = node.update(level + 1, ctx, self.open_ppath)
+            shown = node.update(level + 1, ctx, self.shown_ppath)
             if shown is not HIDDEN:
                 spec: Any = self.open_spec
                 if not self.open_visible:
                     self.open_visible = True
-                    ctx.changes.append(self.open_ppath)
-                below = node.open_rel
-                if below is not self.rel_below:
-                    self.rel_below = below
-                    self.rel = (spec.name, *below)
-                open_rel = self.rel
+                    ctx.changes.append(self.shown_ppath)
+                open_rel = self.rel_of(node)
                 if spec.extra:
                     extra = {**extra, spec.name: shown}  # type: ignore[dict-item]  # allow => dict
                 else:
@@ -1035,7 +1077,7 @@ class ModelNode(ParentNode):
         return shape.build(self.fields, self.extra, None)
 
 
-class ListNode(ParentNode):
+class ListNode(ContainerNode):
     """An open list: closed elements converted once, the open one recursed into.
 
     An element that closes invalid stops the list there (the partial list stays
@@ -1051,10 +1093,7 @@ class ListNode(ParentNode):
         "n_src",
         "open_index",
         "open_node",
-        "open_ppath",
         "out",
-        "rel",
-        "rel_below",
         "shape",
         "stopped",
         "visible",
@@ -1069,11 +1108,8 @@ class ListNode(ParentNode):
         self.stopped = False
         self.open_index = -1
         self.open_node: Node | None = None
-        self.open_ppath: Path = ()
         self.make: Callable[[list[Any]], Any] = list
         self.visible = False
-        self.rel_below: Path | None = None  # open_rel of open_node ...
-        self.rel: Path = ()  # ... and this node's open_rel made of it
 
     def _absorb(
         self, value: list[Any], n_closed: int, ctx: Ctx, jpath: Path, ppath: Path
@@ -1110,12 +1146,11 @@ class ListNode(ParentNode):
             out = self.out = self.items[:]
         return out
 
-    def update(self, level: int, ctx: Ctx, ppath: Path) -> Any:
+    def refresh(self, frame: OpenContainer, level: int, ctx: Ctx, ppath: Path) -> Any:
         self.open_rel = ()
         self.shown = None
         if self.stopped:
             return self._closed()
-        frame = ctx.frames[level]
         count = frame.n_closed
         if count > self.n_src:
             self._absorb(frame.items, count, ctx, frame.path, ppath)
@@ -1129,20 +1164,15 @@ class ListNode(ParentNode):
                 return self._closed()
             node = self.open_node = self.shape.item.open(kind)
             self.open_index = count
-            self.open_ppath = (*ppath, count)
+            self.open_child(count, (*ppath, count))
             self.visible = False
-            self.rel_below = None
-        shown = node.update(level + 1, ctx, self.open_ppath)
+        shown = node.update(level + 1, ctx, self.shown_ppath)
         if shown is HIDDEN:
             return self._closed()
         if not self.visible:
             self.visible = True
-            ctx.changes.append(self.open_ppath)
-        below = node.open_rel
-        if below is not self.rel_below:
-            self.rel_below = below
-            self.rel = (count, *below)
-        self.open_rel = self.rel
+            ctx.changes.append(self.shown_ppath)
+        self.open_rel = self.rel_of(node)
         self.shown = node
         return self.rebuild(shown)
 
@@ -1161,7 +1191,7 @@ class ListNode(ParentNode):
         return self.make(self.items)
 
 
-class DictNode(ParentNode):
+class DictNode(ContainerNode):
     """An open ``dict[K, V]``: like a model with one shape for every value."""
 
     __slots__ = (
@@ -1170,7 +1200,6 @@ class DictNode(ParentNode):
         "make",
         "open_key",
         "open_node",
-        "open_py_key",
         "open_visible",
         "out",
         "shape",
@@ -1186,7 +1215,6 @@ class DictNode(ParentNode):
         self.out: dict[Any, Any] | None = None  # the last emitted copy of items
         self.open_key: str | None = None
         self.open_node: Node | None = None
-        self.open_py_key: Any = None  # the converted open_key
         self.open_visible = False
         self.make: Callable[[dict[Any, Any]], Any] = dict
 
@@ -1230,8 +1258,7 @@ class DictNode(ParentNode):
             out = self.out = dict(self.items)
         return out
 
-    def update(self, level: int, ctx: Ctx, ppath: Path) -> Any:
-        frame = ctx.frames[level]
+    def refresh(self, frame: OpenContainer, level: int, ctx: Ctx, ppath: Path) -> Any:
         if frame.n_closed > self.count:
             self.src = frame.items
             self._absorb(frame.items, frame.n_closed, ctx, frame.path, ppath)
@@ -1250,22 +1277,21 @@ class DictNode(ParentNode):
         if node is None or self.open_key != open_key:
             node = self.open_node = self.shape.value.open(kind)
             self.open_key = open_key
+            self.open_child(py_key, (*ppath, py_key))
             self.open_visible = False
-        child_ppath = (*ppath, py_key)
-        shown = node.update(level + 1, ctx, child_ppath)
+        shown = node.update(level + 1, ctx, self.shown_ppath)
         if shown is HIDDEN:
             return self._closed()
         if not self.open_visible:
             self.open_visible = True
-            ctx.changes.append(child_ppath)
-        self.open_rel = (py_key, *node.open_rel)
-        self.open_py_key = py_key
+            ctx.changes.append(self.shown_ppath)
+        self.open_rel = self.rel_of(node)
         self.shown = node
         return self.rebuild(shown)
 
     def rebuild(self, child: Any) -> Any:
         out = self.make(self.items)
-        out[self.open_py_key] = child
+        out[self.shown_part] = child
         return out
 
     def finish(self, value: Any, ctx: Ctx, jpath: Path, ppath: Path) -> Any:

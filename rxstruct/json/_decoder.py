@@ -265,6 +265,14 @@ class PartialJsonDecoder:
         self._stopped = True
         raise exc
 
+    def _string_too_long(self, offset: int) -> None:
+        self._fail_limit(
+            f"string longer than max_string_length={self.max_string_length}",
+            offset,
+            "max_string_length",
+            self.max_string_length,
+        )
+
     def _open_path(self) -> Path:
         if self._state == _STRING and not self._string_is_key:
             return self._string_path
@@ -277,6 +285,21 @@ class PartialJsonDecoder:
     # -- the scanner ----------------------------------------------------------
 
     def _run(self, chunk: str) -> None:
+        if (
+            self._state == _STRING
+            and not self._pending
+            and _STRING_RUN.fullmatch(chunk) is not None
+        ):
+            # The whole chunk is text inside a string (the most common chunk).
+            before = self._string_length
+            self._string_parts.append(chunk)
+            self._string_length = before + len(chunk)
+            if self._string_length > self.max_string_length:
+                self._string_too_long(self._base + self.max_string_length - before)
+            if self._string_shown:
+                self._changed[self._string_path] = None
+            self._base += len(chunk)
+            return
         if self._pending:
             buf = self._pending + chunk
             self._pending = ""
@@ -297,12 +320,8 @@ class PartialJsonDecoder:
                     before = self._string_length
                     self._string_length = before + len(run)
                     if self._string_length > self.max_string_length:
-                        self._fail_limit(
-                            f"string longer than max_string_length="
-                            f"{self.max_string_length}",
-                            base + i + self.max_string_length - before,
-                            "max_string_length",
-                            self.max_string_length,
+                        self._string_too_long(
+                            base + i + self.max_string_length - before
                         )
                     if self._string_shown:
                         changed[self._string_path] = None
@@ -665,12 +684,7 @@ class PartialJsonDecoder:
         self._string_parts.append(text)
         self._string_length += len(text)
         if self._string_length > self.max_string_length:
-            self._fail_limit(
-                f"string longer than max_string_length={self.max_string_length}",
-                self._size - 1,
-                "max_string_length",
-                self.max_string_length,
-            )
+            self._string_too_long(self._size - 1)
         if self._string_shown:
             self._changed[self._string_path] = None
 

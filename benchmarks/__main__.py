@@ -385,6 +385,10 @@ def main(argv: list[str] | None = None) -> int:
                 "(100 tokens/s; recordings use their own mean rate)"
             ),
             "garbage collector": "on (collected before each run)",
+            "rxstruct pipelines": (
+                "fed by an Observable whose subscribe loop calls observer.on_next "
+                "per chunk, as rxstruct.sources do (not a Subject)"
+            ),
         },
     )
     for key, value in {**results.machine, **results.versions}.items():

@@ -24,6 +24,20 @@ SNAPSHOT_STRATEGY = (
     "sub-value is shared by reference with the snapshots before and after it. A "
     "pipeline that drops snapshots before reading them (after `debounce`, or "
     "`new_list_items`, which reads only `snapshot.completed`) never pays for the copy."
+    "\n\n"
+    "**`to_partial` rebuilds only the open path.** It reads the snapshot's open "
+    "containers, never `snapshot.value`. A closed sub-object is converted once and "
+    "the same partial instance is reused by every later emission. A container whose "
+    "snapshot entry is unchanged (the decoder hands out the same object) only "
+    "updates its open child, and when just the open string grew the builder walks "
+    "the cached chain of open nodes and rebuilds innermost first. Emissions are "
+    "never mutated, so each one holds a new instance per open model level and a "
+    "new real `list` per open list: one C-level copy of the converted elements' "
+    "pointers. That copy is the one cost that grows with the width of the "
+    "document (about 3 ns per element, a 4,500-recipe list at 1 MB). A view type "
+    "instead of a `list` would make it O(1), but a partial's lists would no longer "
+    "be lists (`isinstance`, `json.dumps`, pydantic serialization). Put `debounce` "
+    "before `to_partial` to pay it only for the values a UI draws."
 )
 
 

@@ -156,3 +156,19 @@ def test_instances_built_without_validation_are_real_models() -> None:
     assert first.blurb is None  # the copy did not touch the emitted instance
     assert rs.completed(partial) >= {"ideas[0]", "ideas[0].title"}
     assert not rs.is_complete(partial, "ideas[1]")
+
+
+def test_emissions_sharing_a_fields_set_stay_independent() -> None:
+    """Emissions of one open object share its fields set; a copy never leaks into it."""
+    decoder = PartialJsonDecoder()
+    builder = rs.PartialBuilder(Ideas)
+    before = builder.feed(decoder.feed('{"ideas": [{"title": "A'))
+    after = builder.feed(decoder.feed("B"))
+    assert before is not None and after is not None
+    first, second = before.ideas[0], after.ideas[0]
+    assert (first.title, second.title) == ("A", "AB")
+    assert first.model_fields_set == second.model_fields_set == {"title"}
+    copy = first.model_copy(update={"blurb": "x"})
+    assert copy.model_fields_set == {"title", "blurb"}
+    assert first.model_fields_set == second.model_fields_set == {"title"}
+    assert before.model_dump(exclude_unset=True) == {"ideas": [{"title": "A"}]}

@@ -286,6 +286,30 @@ def test_skipped_snapshots_end_the_same(
     assert dump(emissions[-1]) == dump(final)
 
 
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents())
+def test_incremental_equals_converting_each_prefix_afresh(
+    document: tuple[str, list[str]],
+) -> None:
+    """Chunk by chunk shows what a new builder shows for the same text at once.
+
+    The builder rebuilds only the open path (and, when just the open string
+    grew, only the chain of open nodes); this checks those shortcuts against a
+    conversion from scratch of every prefix, completion state included.
+    """
+    text, chunks = document
+    decoder = rs.PartialJsonDecoder()
+    builder = rs.PartialBuilder(Profile)
+    seen = ""
+    for chunk in chunks:
+        seen += chunk
+        incremental = builder.feed(decoder.feed(chunk))
+        afresh = rs.PartialBuilder(Profile).feed(rs.PartialJsonDecoder().feed(seen))
+        assert dump(incremental) == dump(afresh), seen
+        if incremental is not None:
+            assert rs.completed(incremental) == rs.completed(afresh), seen
+
+
 # --- real recordings ------------------------------------------------------------
 
 
@@ -325,3 +349,27 @@ def test_recording_numbers_appear_whole() -> None:
     }
     assert len(shown) == 5 * len(final.rows)
     assert isinstance(partials[-1].rows[1].price, float)  # JSON 5 for a float
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_recordings_incremental_equals_afresh(name: str) -> None:
+    """Real token cuts: chunk by chunk shows what converting the prefix at once shows.
+
+    Checked at up to 200 evenly spaced points of each recording (a conversion
+    from scratch costs the whole prefix).
+    """
+    recording = load(name)
+    model = MODELS[name]
+    decoder = rs.PartialJsonDecoder()
+    builder = rs.PartialBuilder(model)
+    step = max(1, len(recording.deltas) // 200)
+    seen = ""
+    for i, delta in enumerate(recording.deltas):
+        seen += delta
+        incremental = builder.feed(decoder.feed(delta))
+        if i % step:
+            continue
+        afresh = rs.PartialBuilder(model).feed(rs.PartialJsonDecoder().feed(seen))
+        assert dump(incremental) == dump(afresh), (i, seen[-40:])
+        if incremental is not None:
+            assert rs.completed(incremental) == rs.completed(afresh), (i, seen[-40:])

@@ -6,11 +6,11 @@ and its temporary allocation (``tracemalloc`` peak, 90th percentile), late in a
 ``{"ideas": [...]}`` document of 1 KB, 100 KB and 1 MB, whose open top-level
 list then holds ~5, ~500 and ~5,000 converted ideas.
 
-One allocation does grow with that width, by design: every emission carries a
-new ``ideas`` list that never changes afterwards, one C-level copy of the
-converted elements plus the open one (8 bytes per element). The memory guard
-allows exactly that array and nothing else in proportion to the document: a
-second copy (e.g. building the snapshot's ``value``) would double it.
+Every emission carries an ``ideas`` list that never changes afterwards. The
+consumer here keeps only the latest emission, as a UI does, so the list of the
+one before it is free again when the next is built and is brought up to date in
+place: nothing grows with the document, not even that list's array. A consumer
+that keeps every emission gets a new list each time (checked below).
 """
 
 from __future__ import annotations
@@ -99,16 +99,18 @@ def test_calls_per_chunk_are_flat(costs: dict[int, Cost]) -> None:
         assert costs[size].calls <= small * 1.25, (size, costs[size], small)
 
 
-def test_temporary_memory_is_one_list_array(costs: dict[int, Cost]) -> None:
-    """Besides the emitted list's own array, nothing grows with the document."""
+def test_temporary_memory_is_flat(costs: dict[int, Cost]) -> None:
+    """Keeping only the latest emission, nothing allocated grows with the document.
+
+    A copy of the open list per emission (8 bytes per element) would exceed
+    the bound from 100 KB on.
+    """
     small = costs[1_000]
+    bound = 2 * small.peak + 512
     for size in (100_000, 1_000_000):
         cost = costs[size]
-        assert cost.peak <= POINTER * cost.width * 1.1 + max(small.peak * 2, 8192), (
-            size,
-            cost,
-            small,
-        )
+        assert POINTER * cost.width > bound, cost  # a copy would show
+        assert cost.peak <= bound, (size, cost, small)
 
 
 def test_emissions_share_closed_items() -> None:

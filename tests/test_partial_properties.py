@@ -310,6 +310,32 @@ def test_incremental_equals_converting_each_prefix_afresh(
             assert rs.completed(incremental) == rs.completed(afresh), seen
 
 
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents(), st.data())
+def test_emissions_kept_by_a_consumer_never_change(
+    document: tuple[str, list[str]], data: st.DataObject
+) -> None:
+    """Lists are reused only once nothing holds them: a kept emission never changes.
+
+    The consumer keeps a random subset of the emissions (as a UI keeps the
+    latest, a debounce one more, a ``to_list()`` all) and drops the rest.
+    """
+    text, chunks = document
+    keep = data.draw(
+        st.lists(st.booleans(), min_size=len(chunks), max_size=len(chunks))
+    )
+    decoder = rs.PartialJsonDecoder()
+    builder = rs.PartialBuilder(Profile)
+    kept: list[tuple[Any, Any]] = []
+    for chunk, keep_it in zip(chunks, keep, strict=True):
+        partial = builder.feed(decoder.feed(chunk))
+        if keep_it and partial is not None:
+            kept.append((partial, dump(partial)))
+        del partial
+    for partial, shown in kept:
+        assert dump(partial) == shown
+
+
 # --- real recordings ------------------------------------------------------------
 
 

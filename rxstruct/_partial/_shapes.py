@@ -10,10 +10,11 @@ previous one and recurses into the one open child. Nodes read the snapshot's
 its ``value``, which would copy every open container. The work per snapshot is
 therefore proportional to the open path, never to the document: a completed
 sub-object is converted exactly once and the same partial instance is reused by
-every later emission. The one exception is the emitted list or dict itself:
-each emission that shows a new open element gets a new container that is never
-changed afterwards, one C-level copy of the converted children (``AnyNode``
-also copies the raw value it shows).
+every later emission. Emitted containers are never changed afterwards: each
+emission of an open list shows a list of its own, a recycled one that nothing
+else holds any more (see ``_recycle``) or else a C-level copy of the converted
+elements; an open dict is copied (``AnyNode`` also copies the raw value it
+shows).
 
 Two sentinels travel up: ``HIDDEN`` (an open value that must not be shown yet:
 a number, a ``Literal``, an ``Atomic`` field, a union whose arm is not decided)
@@ -42,6 +43,7 @@ from ._base import (
     set_private,
     tag_setters,
 )
+from ._recycle import RecycledLists
 
 __all__ = [
     "HIDDEN",
@@ -1081,13 +1083,15 @@ class ListNode(ContainerNode):
     """An open list: closed elements converted once, the open one recursed into.
 
     An element that closes invalid stops the list there (the partial list stays
-    a prefix of a well-typed list). Each emitted list is a new list that is
-    never changed afterwards, so showing an open element costs one C-level
-    copy of the converted elements: the only per-update cost that grows with
-    the width of the list. Without an open element the last copy is reused.
+    a prefix of a well-typed list). An emitted list never changes afterwards:
+    showing an open element takes a list that nothing else holds any more from
+    :class:`RecycledLists` and brings it up to date in place (O(1) per update
+    when the consumer keeps only the latest value), or else copies the
+    converted elements once. Without an open element the last copy is reused.
     """
 
     __slots__ = (
+        "emitted",
         "items",
         "make",
         "n_src",
@@ -1109,6 +1113,7 @@ class ListNode(ContainerNode):
         self.open_index = -1
         self.open_node: Node | None = None
         self.make: Callable[[list[Any]], Any] = list
+        self.emitted: RecycledLists | None = None  # lists with an open element
         self.visible = False
 
     def _absorb(
@@ -1177,11 +1182,10 @@ class ListNode(ContainerNode):
         return self.rebuild(shown)
 
     def rebuild(self, child: Any) -> Any:
-        if self.make is list:
-            return self.items + [child]  # one C-level copy
-        out = self.make(self.items)
-        out.append(child)
-        return out
+        emitted = self.emitted
+        if emitted is None:
+            emitted = self.emitted = RecycledLists(self.make)
+        return emitted.emit(self.items, child)
 
     def finish(self, value: Any, ctx: Ctx, jpath: Path, ppath: Path) -> Any:
         if not self.stopped:

@@ -336,6 +336,48 @@ def test_emissions_kept_by_a_consumer_never_change(
         assert dump(partial) == shown
 
 
+class Entry(BaseModel):
+    word: str
+    tags: list[str]
+
+
+class Entries(BaseModel):
+    entries: list[Entry]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(st.text(max_size=6), st.lists(st.text(max_size=3), max_size=3)),
+        min_size=64,
+        max_size=90,
+    ),
+    st.integers(1, 9),
+    st.data(),
+)
+def test_wide_lists_kept_by_a_consumer_never_change(
+    entries: list[tuple[str, list[str]]], size: int, data: st.DataObject
+) -> None:
+    """Lists long enough to be recycled: kept emissions never change either."""
+    text = json.dumps({"entries": [{"word": w, "tags": t} for w, t in entries]})
+    chunks = [text[i : i + size] for i in range(0, len(text), size)]
+    keep = data.draw(
+        st.lists(st.booleans(), min_size=len(chunks), max_size=len(chunks))
+    )
+    decoder = rs.PartialJsonDecoder()
+    builder = rs.PartialBuilder(Entries)
+    kept: list[tuple[Any, Any]] = []
+    for chunk, keep_it in zip(chunks, keep, strict=True):
+        partial = builder.feed(decoder.feed(chunk))
+        if keep_it and partial is not None:
+            kept.append((partial, dump(partial)))
+        del partial
+    final = builder.feed(decoder.close())
+    assert dump(final) == dump(Entries.model_validate_json(text))
+    for partial, shown in kept:
+        assert dump(partial) == shown
+
+
 # --- real recordings ------------------------------------------------------------
 
 

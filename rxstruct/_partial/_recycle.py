@@ -23,12 +23,13 @@ from typing import Any, Final
 __all__ = ["RecycledLists"]
 
 _POOL: Final = 3  # the latest emission, one held by a debounce, one spare
+_RECYCLE_FROM: Final = 64  # shorter lists are copied: cheaper than the checks
 _getrefcount: Final[Callable[[Any], int]] = getattr(sys, "getrefcount", lambda _: -1)
 
 
 def _references(lists: list[list[Any]], i: int) -> int:
-    """The reference count of ``lists[i]`` as seen from here."""
-    return _getrefcount(lists[i])
+    """The reference count of ``lists[i]``, measured as ``emit`` measures it."""
+    return _getrefcount(lists[i])  # the same expression as in emit
 
 
 # The count of a list referenced by the pool alone, measured the way the pool
@@ -44,20 +45,23 @@ class RecycledLists:
         make: Builds a new emitted list from the closed elements (``list``,
             or the root's ``PartialList``).
 
+    Lists shorter than 64 elements are simply copied: for them a copy costs
+    less than finding a free list.
+
     Example:
         >>> pool = RecycledLists(list)
-        >>> items = ["a"]
-        >>> first = pool.emit(items, "b")
-        >>> items.append("b")
-        >>> second = pool.emit(items, "c")  # first is still held: a new list
+        >>> items = list(range(100))
+        >>> first = pool.emit(items, "open")
+        >>> items.append(100)
+        >>> second = pool.emit(items, "open")  # first is still held: a new list
         >>> second is first
         False
         >>> kept = id(first)
         >>> del first  # nothing holds that list any more
-        >>> items.append("c")
-        >>> third = pool.emit(items, "d")
-        >>> id(third) == kept, third, second
-        (True, ['a', 'b', 'c', 'd'], ['a', 'b', 'c'])
+        >>> items.append(101)
+        >>> third = pool.emit(items, "open")
+        >>> id(third) == kept, third[-3:], second[-3:]
+        (True, [100, 101, 'open'], [99, 100, 'open'])
     """
 
     __slots__ = ("_lists", "_make", "_next")
@@ -72,9 +76,13 @@ class RecycledLists:
 
         ``items`` must only ever grow between calls (the closed elements).
         """
+        if len(items) < _RECYCLE_FROM:
+            out = self._make(items)
+            out.append(child)
+            return out
         lists = self._lists
         for i in range(len(lists)):
-            if _references(lists, i) == _ALONE:
+            if _getrefcount(lists[i]) == _ALONE:  # as _references measures
                 out = lists[i]
                 shown = len(out) - 1  # closed elements it shows, then the open one
                 out[shown:] = items[shown:]

@@ -310,6 +310,28 @@ def test_incremental_equals_converting_each_prefix_afresh(
             assert rs.completed(incremental) == rs.completed(afresh), seen
 
 
+def keep_some(
+    model: Any, chunks: list[str], data: st.DataObject
+) -> tuple[list[tuple[Any, Any]], Any]:
+    """Convert ``chunks``, keeping a random subset of the emissions as shown then.
+
+    Returns the kept ``(emission, dump at emission time)`` pairs and the
+    final emission; every emission not kept is dropped at once.
+    """
+    keep = data.draw(
+        st.lists(st.booleans(), min_size=len(chunks), max_size=len(chunks))
+    )
+    decoder = rs.PartialJsonDecoder()
+    builder = rs.PartialBuilder(model)
+    kept: list[tuple[Any, Any]] = []
+    for chunk, keep_it in zip(chunks, keep, strict=True):
+        partial = builder.feed(decoder.feed(chunk))
+        if keep_it and partial is not None:
+            kept.append((partial, dump(partial)))
+        del partial
+    return kept, builder.feed(decoder.close())
+
+
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents(), st.data())
 def test_emissions_kept_by_a_consumer_never_change(
@@ -320,18 +342,8 @@ def test_emissions_kept_by_a_consumer_never_change(
     The consumer keeps a random subset of the emissions (as a UI keeps the
     latest, a debounce one more, a ``to_list()`` all) and drops the rest.
     """
-    text, chunks = document
-    keep = data.draw(
-        st.lists(st.booleans(), min_size=len(chunks), max_size=len(chunks))
-    )
-    decoder = rs.PartialJsonDecoder()
-    builder = rs.PartialBuilder(Profile)
-    kept: list[tuple[Any, Any]] = []
-    for chunk, keep_it in zip(chunks, keep, strict=True):
-        partial = builder.feed(decoder.feed(chunk))
-        if keep_it and partial is not None:
-            kept.append((partial, dump(partial)))
-        del partial
+    _, chunks = document
+    kept, _ = keep_some(Profile, chunks, data)
     for partial, shown in kept:
         assert dump(partial) == shown
 
@@ -361,18 +373,7 @@ def test_wide_lists_kept_by_a_consumer_never_change(
     """Lists long enough to be recycled: kept emissions never change either."""
     text = json.dumps({"entries": [{"word": w, "tags": t} for w, t in entries]})
     chunks = [text[i : i + size] for i in range(0, len(text), size)]
-    keep = data.draw(
-        st.lists(st.booleans(), min_size=len(chunks), max_size=len(chunks))
-    )
-    decoder = rs.PartialJsonDecoder()
-    builder = rs.PartialBuilder(Entries)
-    kept: list[tuple[Any, Any]] = []
-    for chunk, keep_it in zip(chunks, keep, strict=True):
-        partial = builder.feed(decoder.feed(chunk))
-        if keep_it and partial is not None:
-            kept.append((partial, dump(partial)))
-        del partial
-    final = builder.feed(decoder.close())
+    kept, final = keep_some(Entries, chunks, data)
     assert dump(final) == dump(Entries.model_validate_json(text))
     for partial, shown in kept:
         assert dump(partial) == shown

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from ..exceptions import UsageError
 from ..json import JsonSnapshot, Path
+from ..json._snapshot import OpenContainer
 from ._base import (
     Emission,
     Partial,
@@ -119,7 +120,8 @@ class PartialBuilder(Generic[_T]):
         self._last: Any = _NOTHING  # the last result (or HIDDEN)
         self._open_path: Path | None = None
         self._open_rel: Path | None = None
-        self._frames: Any = None  # the open containers of the last snapshot
+        # The open containers of the last snapshot (compared by identity).
+        self._frames: tuple[OpenContainer, ...] | None = None
         # The parents of the open string's node, innermost first, and that node
         # (None: not looked for since the last full conversion).
         self._chain: tuple[tuple[ParentNode, ...], StrNode | None] | None = None

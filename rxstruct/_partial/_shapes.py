@@ -744,12 +744,15 @@ class Node(ABC):
     Attributes:
         open_rel: After ``update``: the Python path, relative to this value, of
             its deepest visible open descendant (``()``: this value itself).
+        shown: After ``update``: the open child whose value the returned value
+            holds, or None (always None for a leaf; see :class:`ParentNode`).
     """
 
-    __slots__ = ("open_rel",)
+    __slots__ = ("open_rel", "shown")
 
     def __init__(self) -> None:
         self.open_rel: Path = ()
+        self.shown: Node | None = None
 
     @abstractmethod
     def update(self, level: int, ctx: Ctx, ppath: Path) -> Any:
@@ -773,19 +776,11 @@ class ParentNode(Node, ABC):
     string, nothing but the open path has to be rebuilt: the builder walks the
     ``shown`` links from the root to the string and calls :meth:`rebuild` on
     each parent, innermost first, skipping every per-level check of
-    ``update``.
-
-    Attributes:
-        shown: After ``update``: the open child whose value the returned value
-            holds, or None (no visible open child, or one that cannot be
-            rebuilt on its own, such as an ``extra="allow"`` member).
+    ``update``. Its ``shown`` is None when no open child is visible, or when
+    the child cannot be rebuilt on its own (an ``extra="allow"`` member).
     """
 
-    __slots__ = ("shown",)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.shown: Node | None = None
+    __slots__ = ()
 
     @abstractmethod
     def rebuild(self, child: Any) -> Any:
@@ -1337,7 +1332,7 @@ class _ChoosingNode(ParentNode, ABC):
             chosen = self.chosen = arm.open(dict)
         shown = chosen.update(level, ctx, ppath)
         self.open_rel = chosen.open_rel
-        self.shown = chosen.shown if isinstance(chosen, ParentNode) else None
+        self.shown = chosen.shown
         return shown
 
     def rebuild(self, child: Any) -> Any:

@@ -1,6 +1,6 @@
 """The cost guard of to_partial: work per chunk stays flat as the list grows.
 
-Counts work, never time, like ``test_json_cost.py`` does for the decoder:
+Counts work, never time, like ``tests/test_json/test_cost.py`` does for the decoder:
 Python-level calls (``sys.setprofile`` events) of ``to_partial`` per snapshot,
 and its temporary allocation (``tracemalloc`` peak, 90th percentile), late in a
 ``{"ideas": [...]}`` document of 1 KB, 100 KB and 1 MB, whose open top-level
@@ -23,8 +23,12 @@ from reactivex.subject import Subject
 
 import rxstruct as rs
 from rxstruct.json import JsonSnapshot, PartialJsonDecoder
-from tests.test_json_cost import CHUNK, list_of_models
-from tests.work import mean_profile_events, p90_transient_bytes
+from tests.helpers import (
+    CHUNK,
+    list_of_models,
+    mean_profile_events,
+    p90_transient_bytes,
+)
 
 WINDOW = 300
 POINTER = 8  # bytes per list element

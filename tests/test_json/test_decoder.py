@@ -7,8 +7,7 @@ import json
 import pytest
 
 from rxstruct.json import PartialJsonDecoder
-from tests.json_invariants import check_stream, feed_all, same
-from tests.recordings import NAMES, load
+from tests.helpers import NAMES, check_stream, feed_all, load, same, truncated
 
 DOCUMENTS = [
     '{"title": "Pasta", "minutes": 15, "tags": ["quick", "cheap"], "ok": true}',
@@ -206,7 +205,7 @@ def test_text_and_index() -> None:
 def test_real_recordings(name: str) -> None:
     """Real token streams decode exactly, as recorded and in 1-character chunks."""
     recording = load(name)
-    if recording.truncated:
+    if truncated(recording):
         from rxstruct import IncompleteJsonError
 
         for chunks in (recording.deltas, list(recording.text)):

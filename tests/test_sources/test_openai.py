@@ -28,7 +28,7 @@ from rxstruct.sources import (
     load_recording,
 )
 from rxstruct.testing import ScriptedDelta, ScriptedLLMServer, ScriptedReply
-from tests.recordings import FIXTURES
+from tests.helpers import FIXTURES
 
 MESSAGES = [{"role": "user", "content": "Extract the user as JSON."}]
 USER = ['{"na', 'me": "Ja', 'son", "age"', ": 1", "2}"]

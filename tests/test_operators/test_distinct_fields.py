@@ -19,8 +19,7 @@ from reactivex import operators as ops
 
 import rxstruct as rs
 from rxstruct.testing import run_in_virtual_time, token_marbles
-from tests.recording_models import MODELS
-from tests.recordings import load
+from tests.helpers import MODELS, load, truncated
 
 
 def state(partial: Any) -> tuple[Any, frozenset[str], bool]:
@@ -110,7 +109,7 @@ class TestNoPaths:
 
         recording = load(name)
         every, kept = run(MODELS[name], recording.deltas)
-        if recording.truncated:
+        if truncated(recording):
             every, kept = every + [every[-1]], kept + [every[-1]]  # no done emission
         check_sound_and_precise(every, kept)
         assert len(kept) < len(every)

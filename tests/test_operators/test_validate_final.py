@@ -20,7 +20,7 @@ from reactivex import operators as ops
 
 import rxstruct as rs
 from rxstruct.testing import run_in_virtual_time, token_marbles
-from tests.recordings import load
+from tests.helpers import load
 
 
 def final(model: Any, chunks: list[str], **options: Any) -> Any:

@@ -7,37 +7,19 @@ that re-scanned or copied the buffer would grow both with the document.
 
 from __future__ import annotations
 
-import json
-import random
 from typing import Any
 
 import pytest
 
 from rxstruct.json import PartialJsonDecoder
-from tests.work import mean_profile_events, p90_transient_bytes
+from tests.helpers import (
+    CHUNK,
+    list_of_models,
+    mean_profile_events,
+    p90_transient_bytes,
+)
 
-CHUNK = 4
 WINDOW = 300
-
-
-def list_of_models(size: int, seed: int = 7) -> str:
-    """A ``{"ideas": [{title, blurb, score, tags}]}`` document of ``size`` chars."""
-    rng = random.Random(seed)
-    words = "fast cheap bold quiet bright local smart green open daily".split()
-    ideas: list[dict[str, Any]] = []
-    text = ""
-    while len(text) < size:
-        ideas.append(
-            {
-                "title": " ".join(rng.choices(words, k=3)).title(),
-                "blurb": " ".join(rng.choices(words, k=12)) + ".",
-                "score": rng.randint(1, 100),
-                "tags": rng.choices(words, k=2),
-            }
-        )
-        if len(ideas) % 64 == 0 or len(text) < 4096:
-            text = json.dumps({"ideas": ideas}, indent=1)
-    return json.dumps({"ideas": ideas}, indent=1)
 
 
 def work_per_chunk(document: str) -> tuple[float, int]:

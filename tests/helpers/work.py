@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import random
 import sys
 import tracemalloc
 from collections.abc import Callable, Iterable
 from types import FrameType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 _T = TypeVar("_T")
 
@@ -47,3 +49,27 @@ def p90_transient_bytes(step: Callable[[_T], object], items: Iterable[_T]) -> in
         tracemalloc.stop()
     peaks.sort()
     return peaks[int(len(peaks) * 0.9)]
+
+
+# The cost guards' document: chunks of CHUNK characters of a list of models.
+CHUNK = 4
+
+
+def list_of_models(size: int, seed: int = 7) -> str:
+    """A ``{"ideas": [{title, blurb, score, tags}]}`` document of ``size`` chars."""
+    rng = random.Random(seed)
+    words = "fast cheap bold quiet bright local smart green open daily".split()
+    ideas: list[dict[str, Any]] = []
+    text = ""
+    while len(text) < size:
+        ideas.append(
+            {
+                "title": " ".join(rng.choices(words, k=3)).title(),
+                "blurb": " ".join(rng.choices(words, k=12)) + ".",
+                "score": rng.randint(1, 100),
+                "tags": rng.choices(words, k=2),
+            }
+        )
+        if len(ideas) % 64 == 0 or len(text) < 4096:
+            text = json.dumps({"ideas": ideas}, indent=1)
+    return json.dumps({"ideas": ideas}, indent=1)

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rxstruct.json import PartialJsonDecoder
-from tests.json_invariants import check_stream, feed_all, same
+from tests.helpers import check_stream, feed_all, same
 
 SETTINGS = settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]

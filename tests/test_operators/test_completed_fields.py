@@ -20,15 +20,15 @@ from reactivex import operators as ops
 import rxstruct as rs
 from rxstruct.json import JsonSnapshot, Path
 from rxstruct.testing import VirtualRun, run_in_virtual_time, token_marbles
-from tests.json_invariants import same
-from tests.recordings import load
-from tests.test_new_list_items import (
+from tests.helpers import (
     chunk_of,
     closing_offset,
     docstring_marble,
     emitted_at,
     list_documents,
+    load,
     run_chunks,
+    same,
     value_spans,
 )
 

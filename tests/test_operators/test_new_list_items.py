@@ -10,19 +10,14 @@ checked against the text itself.
 
 from __future__ import annotations
 
-import ast
-import bisect
 import enum
 import json
-import re
-from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, assert_type
 
 import pytest
 import reactivex
 from hypothesis import given, settings
-from hypothesis import strategies as st
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -38,82 +33,24 @@ from reactivex.testing import ReactiveTest, TestScheduler
 import rxstruct as rs
 from rxstruct.json import JsonSnapshot, Path
 from rxstruct.testing import VirtualRun, run_in_virtual_time, token_marbles
-from tests.json_invariants import same
-from tests.recordings import load
+from tests.helpers import (
+    chunk_of,
+    closing_offset,
+    docstring_marble,
+    emitted_at,
+    list_documents,
+    load,
+    run_chunks,
+    same,
+    truncated,
+    value_spans,
+)
 
 on_next = ReactiveTest.on_next
 on_completed = ReactiveTest.on_completed
 
 
 # --- oracle ------------------------------------------------------------------
-
-_WS = " \t\n\r"
-_RAW = json.JSONDecoder()
-
-
-def value_spans(text: str) -> dict[Path, tuple[int, int]]:
-    """``path -> (start, end)`` of every value in a complete JSON ``text``.
-
-    Containers are walked by hand, scalars are read with ``json.raw_decode``.
-    """
-    spans: dict[Path, tuple[int, int]] = {}
-
-    def skip(i: int) -> int:
-        while i < len(text) and text[i] in _WS:
-            i += 1
-        return i
-
-    def walk(i: int, path: Path) -> int:
-        start = i = skip(i)
-        if text[i] in "{[":
-            closing = "}" if text[i] == "{" else "]"
-            i = skip(i + 1)
-            index = 0
-            while text[i] != closing:
-                if closing == "}":
-                    key, i = _RAW.raw_decode(text, i)
-                    i = skip(i)
-                    assert text[i] == ":"
-                    i = walk(i + 1, (*path, key))
-                else:
-                    i = walk(i, (*path, index))
-                    index += 1
-                i = skip(i)
-                if text[i] == ",":
-                    i = skip(i + 1)
-            end = i + 1
-        else:
-            _, end = _RAW.raw_decode(text, i)
-        spans[path] = (start, end)
-        return end
-
-    walk(0, ())
-    return spans
-
-
-def closing_offset(text: str, span: tuple[int, int]) -> int | None:
-    """The offset of the character that makes a value complete.
-
-    Its last character, except for a number: the character after it (``4``
-    may go on as ``42``); ``None`` for a number that only the end of text
-    closes.
-    """
-    start, end = span
-    if text[start] not in "-0123456789":
-        return end - 1
-    return end if end < len(text) else None
-
-
-def chunk_of(chunks: Sequence[str], offset: int | None) -> int:
-    """Index of the chunk holding ``offset``; ``len(chunks)`` for the close."""
-    if offset is None:
-        return len(chunks)
-    ends: list[int] = []
-    total = 0
-    for chunk in chunks:
-        total += len(chunk)
-        ends.append(total)
-    return bisect.bisect_right(ends, offset)
 
 
 # --- running -----------------------------------------------------------------
@@ -131,33 +68,6 @@ def items_run(
     return run_in_virtual_time(
         source.pipe(rs.accumulate_json(), rs.new_list_items(item_type, path, **options))
     )
-
-
-def run_chunks(
-    chunks: Sequence[str],
-    operator: Callable[[Observable[JsonSnapshot]], Observable[Any]],
-    *,
-    complete: bool = True,
-) -> VirtualRun[Any]:
-    """Feed chunk ``k`` at virtual time 201 + k; completion (if any) right after.
-
-    So an output at time ``t`` was caused by chunk ``t - 201``, and the
-    ``done`` snapshot of the close arrives at ``201 + len(chunks)``.
-    """
-
-    def build(scheduler: TestScheduler) -> Observable[Any]:
-        messages = [on_next(1 + k, chunk) for k, chunk in enumerate(chunks)]
-        if complete:
-            messages.append(on_completed(1 + len(chunks)))
-        source = scheduler.create_cold_observable(messages)
-        return source.pipe(rs.accumulate_json(), operator)
-
-    return run_in_virtual_time(build, disposed=max(1000.0, 300.0 + len(chunks)))
-
-
-def emitted_at(run: VirtualRun[Any]) -> list[int]:
-    """For each value of ``run`` (fed by :func:`run_chunks`), its chunk index."""
-    return [int(t) - 201 for t in run.times()]
 
 
 def item(index: int, value: Any, path: Path, indices: tuple[int, ...] = ()) -> Any:
@@ -183,30 +93,6 @@ class Movie(BaseModel):
 
 
 # --- the docstring -----------------------------------------------------------
-
-
-def docstring_marble(
-    function: Callable[..., Any], namespace: dict[str, Any]
-) -> tuple[str, str, dict[str, str], dict[str, Any]]:
-    """The marble of a façade docstring: source, output and both legends.
-
-    Returns the source row, the output row, the chunk of each source name and
-    the value of each output name (evaluated in ``namespace``).
-    """
-    doc = function.__doc__ or ""
-    block = doc.split(".. marble::", 1)[1].splitlines()
-    rows = [line.strip() for line in block[1:] if line.strip()]
-    assert rows[0].startswith(":alt:")
-    source, _operator, output = rows[1:4]
-    chunks: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    for row in rows[4:]:
-        for name, text in re.findall(r"(?:^|\s)(\w) = ('(?:[^'\\]|\\.)*')", row):
-            chunks[name] = ast.literal_eval(text)
-        found = re.search(r"(\w) = (\w+\(.*\))$", row)
-        if found:
-            values[found[1]] = eval(found[2], namespace)  # our own docstring
-    return source, output, chunks, values
 
 
 class TestDocstring:
@@ -750,15 +636,15 @@ class TestRecordings:
     def test_movies_truncated(self) -> None:
         """The complete movies are emitted, then IncompleteJsonError."""
         rec = load("movies")
-        assert rec.truncated
+        assert truncated(rec)
         # The complete elements, read with the standard library.
         complete: list[tuple[Any, int]] = []
         i = rec.text.index("[") + 1
         while True:
-            while rec.text[i] in _WS + ",":
+            while rec.text[i] in " \t\n\r,":
                 i += 1
             try:
-                value, end = _RAW.raw_decode(rec.text, i)
+                value, end = json.JSONDecoder().raw_decode(rec.text, i)
             except json.JSONDecodeError:
                 break
             complete.append((value, end - 1))
@@ -772,46 +658,6 @@ class TestRecordings:
 
 
 # --- property ------------------------------------------------------------------
-
-_scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers(-(10**20), 10**20)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(st.characters(exclude_categories=["Cs"]), max_size=8)
-)
-_json_values = st.recursive(
-    _scalars,
-    lambda inner: (
-        st.lists(inner, max_size=4)
-        | st.dictionaries(st.text(max_size=4), inner, max_size=4)
-    ),
-    max_leaves=12,
-)
-
-
-@st.composite
-def list_documents(draw: st.DrawFn) -> tuple[str, list[str], str | None, Path]:
-    """A JSON document holding a list, its chunks, the list's path pattern and
-    its concrete path."""
-    elements = draw(st.lists(_json_values, max_size=8))
-    where = draw(st.sampled_from(["root", "field", "nested"]))
-    document: Any
-    path: Path
-    if where == "root":
-        document, pattern, path = elements, None, ()
-    elif where == "field":
-        document = {"before": [1, {"x": "y"}], "items": elements, "after": "z"}
-        pattern, path = "items", ("items",)
-    else:
-        document = {"groups": [{"items": ["q"]}, {"items": elements}]}
-        pattern, path = "groups[*].items", ("groups", 1, "items")
-    indent = draw(st.sampled_from([None, 0, 2]))
-    text = json.dumps(document, indent=indent, ensure_ascii=draw(st.booleans()))
-    cuts = draw(st.sets(st.integers(1, max(1, len(text) - 1)), max_size=30))
-    bounds = [0, *sorted(c for c in cuts if c < len(text)), len(text)]
-    chunks = [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
-    return text, chunks, pattern, path
 
 
 @settings(max_examples=300, deadline=None)

@@ -21,7 +21,7 @@ from rxstruct.testing import (
     ScriptedLLMServer,
     ScriptedReply,
 )
-from tests.recordings import FIXTURES
+from tests.helpers import FIXTURES
 
 RAW = FIXTURES / "raw"
 MESSAGES = [{"role": "user", "content": "Extract the user as JSON."}]

@@ -15,7 +15,7 @@ from rxstruct.sources import (
     load_recording,
     replay,
 )
-from tests.recordings import FIXTURES
+from tests.helpers import FIXTURES
 
 
 def test_replay_emits_at_recorded_times() -> None:

@@ -20,8 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 import rxstruct as rs
 from rxstruct.json import parse_pattern
-from tests.recording_models import MODELS, Numbers
-from tests.recordings import Recording, load
+from rxstruct.sources import Recording
+from tests.helpers import MODELS, load, truncated
+from tests.helpers.models import Numbers
 
 # --- checks --------------------------------------------------------------------
 
@@ -383,7 +384,7 @@ def test_wide_lists_kept_by_a_consumer_never_change(
 
 
 def chunkings(recording: Recording) -> dict[str, list[str]]:
-    return {"recorded": recording.deltas, "chars": list(recording.text)}
+    return {"recorded": list(recording.deltas), "chars": list(recording.text)}
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -395,7 +396,7 @@ def test_recordings(name: str, how: str) -> None:
     chunks = chunkings(recording)[how]
     partials, final, error = run_pipeline(model, chunks)
     assert partials
-    if recording.truncated:
+    if truncated(recording):
         assert final is None
         assert isinstance(error, rs.IncompleteJsonError)
         check_stream(partials, partials[-1])

@@ -1,0 +1,47 @@
+"""Shared test helpers: import them from here (no test module imports another).
+
+- :mod:`.json`: exact equality and partial consistency checks for decoder output;
+- :mod:`.recordings`: the real token streams in ``tests/fixtures``;
+- :mod:`.models`: pydantic models of the recordings' schemas;
+- :mod:`.streams`: where values close in JSON text, chunked virtual-time runs;
+- :mod:`.work`: counting work (calls, memory) without clocks, for cost guards.
+"""
+
+from __future__ import annotations
+
+from .json import check_stream, consistent, feed_all, same
+from .models import MODELS
+from .recordings import FIXTURES, NAMES, load, truncated
+from .streams import (
+    chunk_of,
+    closing_offset,
+    docstring_marble,
+    emitted_at,
+    list_documents,
+    run_chunks,
+    value_spans,
+)
+from .work import CHUNK, list_of_models, mean_profile_events, p90_transient_bytes
+
+__all__ = [
+    "CHUNK",
+    "FIXTURES",
+    "MODELS",
+    "NAMES",
+    "check_stream",
+    "chunk_of",
+    "closing_offset",
+    "consistent",
+    "docstring_marble",
+    "emitted_at",
+    "feed_all",
+    "list_documents",
+    "list_of_models",
+    "load",
+    "mean_profile_events",
+    "p90_transient_bytes",
+    "run_chunks",
+    "same",
+    "truncated",
+    "value_spans",
+]

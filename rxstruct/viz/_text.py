@@ -92,16 +92,16 @@ def _lane_cells(lane: Lane, duration: float, width: int) -> list[str]:
         column = _free(cells, _column(marble.time, duration, width))
         mark = {"completed": "|", "error": "#", "retry": "R"}[marble.kind]
         cells[column] = mark
-        if marble.kind in ("completed", "error"):
-            # The lane ends here (until a restart further right).
-            for later in range(column + 1, len(cells)):
-                if cells[later] == _TICK:
-                    cells[later] = _EMPTY
+        # A lane is blank after its end, and runs again after a restart.
+        before, after = (_TICK, _EMPTY) if mark != "R" else (_EMPTY, _TICK)
+        for later in range(column + 1, len(cells)):
+            if cells[later] == before:
+                cells[later] = after
     return cells
 
 
 def _axis(duration: float, width: int, indent: int) -> list[str]:
-    step = nice_step(duration, max(1, width // 8))
+    step = nice_step(duration, max(1, width // 6))
     labels = [" "] * (width + 8)
     ticks = [_TICK] * width
     ticks_at = [i * step for i in range(int(duration / step + 1e-9) + 1)]

@@ -207,7 +207,7 @@ class MarbleDiagram:
                 f"<td>{first}</td><td>{dropped}</td><td>{s.retries}</td></tr>"
             )
         table = f"<table><tr>{head}</tr>{''.join(rows)}</table>"
-        return f'<div class="rxstruct-marbles">{self.svg()}\n{table}</div>'
+        return f"<div class='rxstruct-marbles'>{self.svg()}\n{table}</div>"
 
     def to_png(self, *, scale: float = 2.0) -> bytes:
         r"""The diagram as PNG bytes (needs the ``[viz]`` extra).

@@ -171,7 +171,7 @@ def test_jupyter_bundle_has_text_and_html_and_honours_include() -> None:
     assert set(bundle) == {"text/plain", "text/html"}
     assert bundle["text/plain"] == diagram.text()
     html = bundle["text/html"]
-    assert html.startswith('<div class="rxstruct-marbles"><svg')
+    assert html.startswith("<div class='rxstruct-marbles'><svg")
     assert "<table>" in html and "<td>items</td><td>3</td>" in html
     only_svg = diagram._repr_mimebundle_(include=["text/plain", "image/svg+xml"])
     assert set(only_svg) == {"text/plain", "image/svg+xml"}

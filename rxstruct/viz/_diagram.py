@@ -41,7 +41,7 @@ def svg_to_png(svg: str, *, scale: float = 1.0) -> bytes:
     """
     try:
         import resvg_py
-    except ImportError as error:  # pragma: no cover - depends on the install
+    except ImportError as error:
         raise ImportError(
             'PNG output needs resvg-py: pip install "rxstruct[viz]"'
         ) from error

@@ -14,6 +14,7 @@ from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable
 
 from .. import ListItem
+from ..exceptions import UsageError
 from ..json import JsonSnapshot
 
 __all__ = ["LiveView", "live"]
@@ -225,13 +226,15 @@ class LiveView:
 
     def _end(self, error: Exception | None) -> None:
         with self._lock:
-            if error is not None and self.error is None:
+            self._running -= 1
+            if self._ended.is_set():
+                return  # already ended by an error on the other stream
+            if error is not None:
                 self.error = error
                 self.status = "error"
-            self._running -= 1
-            if self._running > 0 and error is None:
+            elif self._running > 0:
                 return
-            if self.status != "error":
+            else:
                 self.status = "completed"
             self._changed()
             target = self.stream or (sys.stdout if self.echo else None)
@@ -259,6 +262,9 @@ class LiveView:
         Returns:
             The subscription (dispose it to stop).
 
+        Raises:
+            UsageError: Neither ``partials`` nor ``items`` was given.
+
         Example:
             >>> import reactivex as rx
             >>> view = LiveView()
@@ -266,6 +272,8 @@ class LiveView:
             >>> view.items, view.status
             ([1, 2], 'completed')
         """
+        if partials is None and items is None:
+            raise UsageError("give partials, items or both to observe")
         self.show()
         feeds = ((partials, self.set_partial), (items, self.add_item))
         sources = [(source, on_next) for source, on_next in feeds if source is not None]

@@ -14,7 +14,7 @@ from reactivex.scheduler import TimeoutScheduler, VirtualTimeScheduler
 
 from ..exceptions import UsageError
 from ._diagram import MarbleDiagram
-from ._model import Describe, Lane, Marble, describe
+from ._model import Describe, Lane, Marble, MarbleKind, describe
 
 __all__ = ["Recorder", "Stages", "record"]
 
@@ -214,7 +214,7 @@ class Recorder:
         self,
         log: _LaneLog,
         clock: abc.SchedulerBase,
-        kind: Any,
+        kind: MarbleKind,
         label: str,
         detail: str,
         value: Any,

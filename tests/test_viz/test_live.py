@@ -137,3 +137,19 @@ def test_importing_viz_does_not_import_ipython() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_an_error_on_one_stream_ends_the_view_once(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    view = viz.live(
+        rx.throw(rs.SourceError("connection reset")),
+        items=rx.of(1, 2),
+        title="t",
+    )
+    assert view.status == "error" and view.items == [1, 2]
+    out = capsys.readouterr().out
+    assert out.count("t (error)") == 1
+    assert "error: SourceError: connection reset" in out
+    with pytest.raises(rs.UsageError):
+        viz.LiveView().observe()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -25,11 +26,11 @@ def _closing_times(name: str, path: str) -> list[float]:
     recording = load(name)
     times = []
     decoder = rs.PartialJsonDecoder()
-    for time, delta in recording.events():
+    for at, delta in recording.events():
         snapshot = decoder.feed(delta)
         for closed_path, _ in snapshot.completed:
             if len(closed_path) == 2 and closed_path[0] == path:
-                times.append(time)
+                times.append(at)
     return times
 
 
@@ -238,7 +239,8 @@ def test_a_retry_event_in_the_stream_is_drawn_as_a_restart_marble() -> None:
 
 def test_real_time_replay_sped_up_is_drawn_on_the_recordings_own_axis() -> None:
     recording = load("user")  # 28 deltas over about one second
-    speed = 20.0
+    speed = 10.0
+    started = time.monotonic()
     diagram = viz.record(
         replay(recording, speed=speed),
         {"json": rs.accumulate_json()},
@@ -246,10 +248,15 @@ def test_real_time_replay_sped_up_is_drawn_on_the_recordings_own_axis() -> None:
         scheduler=TimeoutScheduler(),
         timeout=10,
     )
+    elapsed = time.monotonic() - started
     times = diagram["source"].times()
-    assert len(times) == len(recording.deltas)
-    # Real clocks jitter: each time within 0.4 s (20 ms of real time) of its own.
-    assert times == pytest.approx(list(recording.times), abs=0.4)
+    assert diagram["source"].values() == list(recording.deltas)
+    assert times == sorted(times)
+    # On the recording's axis: never early (a timer does not fire before it is
+    # due), late only by what a loaded machine adds (lag is multiplied by 10).
+    for measured, recorded in zip(times, recording.times, strict=True):
+        assert recorded - 0.02 <= measured <= recorded + 10 * elapsed
+    assert elapsed < recording.times[-1]  # it did run faster than recorded
     assert diagram["json"].values()[-1].value == json.loads(recording.text)
 
 

@@ -26,8 +26,9 @@ MarbleKind: TypeAlias = Literal["next", "error", "completed", "retry"]
 """What a marble marks: a value, the error or completion that ends a lane, or a
 restart (a re-subscription after an error, or an in-band retry event)."""
 
-RETRY_KINDS = frozenset({"retrying", "retry"})
-"""Event discriminators (``event.kind``) drawn as a restart, not as a value."""
+_RETRY_PREFIX = "retry"
+"""Events whose ``kind`` discriminator starts with this (``"retrying"``) are
+drawn as a restart, not as a value."""
 
 _CLOSERS = "]}\"' \n"
 
@@ -86,9 +87,10 @@ def describe(value: Any, width: int = 12) -> tuple[MarbleKind, str, str]:
     Growing documents (snapshots, partial models) are labelled with the end of
     what has been written so far; list items with their index and first text
     field; completed fields with their path; text chunks with their ``repr``.
-    An event whose ``kind`` discriminator is ``"retrying"`` (the retry event of
-    a structured call) is drawn as a restart marble, labelled with its
-    ``attempt`` and detailed with its ``error``.
+    An event whose ``kind`` discriminator starts with ``"retry"`` (such as the
+    ``Retrying`` event of a structured call, ``kind="retrying"``) is drawn as a
+    restart marble, labelled with its ``attempt`` and detailed with its
+    ``error``.
 
     Args:
         value: The value of an ``on_next``.
@@ -105,7 +107,7 @@ def describe(value: Any, width: int = 12) -> tuple[MarbleKind, str, str]:
         ('next', "'ork'", "'ork'")
     """
     kind = getattr(value, "kind", None)
-    if isinstance(kind, str) and kind in RETRY_KINDS:
+    if isinstance(kind, str) and kind.startswith(_RETRY_PREFIX):
         attempt = getattr(value, "attempt", None)
         error = getattr(value, "error", None)
         label = "retry" if attempt is None else f"retry {attempt}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -93,8 +94,11 @@ def replay(
         sched = scheduler or scheduler_ or TimeoutScheduler.singleton()
         pending = SerialDisposable()
         start = sched.now
+        lock = threading.Lock()
+        newest = -1
 
         def step(position: int) -> None:
+            nonlocal newest
             if position >= len(items):
                 observer.on_completed()
                 return
@@ -105,7 +109,13 @@ def replay(
                 step(position + 1)
                 return None
 
-            pending.disposable = sched.schedule_absolute(due, emit)
+            scheduled = sched.schedule_absolute(due, emit)
+            # On a threaded scheduler (the default) this step's timer may already
+            # have fired and scheduled the next: never let it replace a newer one.
+            with lock:
+                if position > newest:
+                    newest = position
+                    pending.disposable = scheduled
 
         step(0)
         return Disposable(pending.dispose)

@@ -55,7 +55,7 @@ BAD_INPUTS: list[tuple[str, str, dict[str, Any], type[Exception], int]] = [
     ("trailing comma in object", '{"a":1,}', {}, JsonStreamError, 7),
     ("raw newline in string", '["a\nb"]', {}, JsonStreamError, 3),
     ("raw NUL in string", '["a\x00b"]', {}, JsonStreamError, 3),
-    ("no prose allowed", "Here: {}", {"allow_prose": False}, JsonStreamError, 0),
+    ("no prose in strict mode", "Here: {}", {"strict": True}, JsonStreamError, 0),
     ("too deep", "[" * 100_000, {}, JsonLimitError, 512),
     ("too deep, custom", '{"a": [[', {"max_depth": 2}, JsonLimitError, 7),
     (

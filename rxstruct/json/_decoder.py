@@ -98,8 +98,8 @@ _KIND_OF_START: Final = {
 }
 # After '{' or '[' met in prose, the next character that makes it JSON: of the
 # expected kind (lenient), or of a kind not expected (an error, not prose).
-_JSON_AFTER: Final = {"{": frozenset('"}'), "[": frozenset('{["]-0123456789tfn')}
-_WRONG_AFTER: Final = {"{": frozenset('"}'), "[": frozenset('{["]')}
+_JSON_AFTER: Final = {"{": frozenset('"}'), "[": frozenset('{["]-0123456789')}
+_WRONG_AFTER: Final = {"{": frozenset('"'), "[": frozenset("{[")}
 _FENCE_TAG: Final = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+.#- \t\r"
 )
@@ -144,12 +144,13 @@ class PartialJsonDecoder:
       recipes: ..."`` and ``"true to the request ..."`` are prose): it is shown
       only when the stream ends; inside a fence it is the value at once;
     - a ``{`` or ``[`` after prose starts the value only if JSON follows it
-      (``{"`` or ``{}``; ``[`` then a value or ``]``): ``"see [Note] ..."`` is
-      prose;
-    - with ``expect``, values of other kinds are prose, except a ``{``/``[``
-      that is visibly JSON of the wrong kind (``[{...}]`` when an object is
-      expected): that is a :class:`~rxstruct.JsonStreamError`, never the
-      object inside it.
+      (``{"`` or ``{}``; ``[`` then ``{``, ``[``, ``"``, ``]`` or a number, not
+      a letter): ``"see [Note] ..."`` and ``"{name}"`` are prose;
+    - with ``expect``, values of other kinds are prose, except a container
+      that is visibly JSON of the wrong kind (``{"`` when an array is
+      expected, ``[{`` or ``[[`` when an object is): that is a
+      :class:`~rxstruct.JsonStreamError` at the bracket, never the value
+      inside it.
 
     Args:
         partial_strings: Show strings while they are written (default). When
@@ -967,9 +968,11 @@ def _expected_kinds(
     """The ``expect`` option as a set of kinds (None: any); UsageError if bad."""
     if expect is None:
         return None
-    kinds = frozenset([expect] if isinstance(expect, str) else expect)
-    unknown = sorted(str(k) for k in kinds if k not in _KIND_STARTS)
-    if unknown or not kinds:
+    try:
+        kinds = frozenset([expect] if isinstance(expect, str) else expect)
+    except TypeError:  # not iterable, or unhashable items
+        kinds = frozenset()
+    if not kinds or not kinds <= _KIND_STARTS.keys():
         raise UsageError(
             f"expect takes {', '.join(map(repr, _KIND_STARTS))} or a collection "
             f"of them, got {expect!r}"

@@ -54,11 +54,12 @@ def accumulate_json(
     subscription gets its own decoder (:class:`~rxstruct.PartialJsonDecoder`,
     which describes how prose and fences around the JSON are told apart).
 
-    .. code-block:: text
+    .. marble::
+        :alt: accumulate_json
 
         ---a------b---------c-----|
-        [     accumulate_json()    ]
-        ---A------B---------C-----(D|)
+        [    accumulate_json()    ]
+        ---A------B---------C-----(D,|)
 
         a = '{"title": "Hel'    A.value = {'title': 'Hel'}
         b = 'lo", "n": 4'       B.value = {'title': 'Hello'}   (4 may go on: 42)

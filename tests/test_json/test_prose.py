@@ -143,6 +143,12 @@ PREAMBLES: list[tuple[str, str, Any, str]] = [
         json.loads(RECIPE),
         "\n```",
     ),
+    (
+        "inline triple backticks in the sentence",
+        "Run ```pip install rxstruct``` first, then: " + RECIPE + " - done",
+        json.loads(RECIPE),
+        " - done",
+    ),
     ("a fenced string", '```json\n"just a string"\n```', "just a string", "\n```"),
     ("a fenced number", "```\n-12.5e1\n```", -125.0, "\n```"),
     ("BOM then whitespace", "\ufeff \n" + RECIPE, json.loads(RECIPE), ""),

@@ -710,9 +710,10 @@ class PartialJsonDecoder:
         A document that arrives in one chunk (a non-streamed answer, tool
         arguments sent in one delta) is parsed by jiter: 4 to 7 times faster
         than the scanner from 1 KB to 1 MB, including the walk that reports
-        every value. Anything jiter or the limits refuse (a cut document, trailing text, a
-        duplicate key, an error) is left to the scanner, which also positions
-        the errors: both accept the same texts and give the same snapshot.
+        every value. Anything jiter or the limits refuse (a cut document,
+        trailing text, a duplicate key, an error) is left to the scanner,
+        which also positions the errors: both accept the same texts and give
+        the same snapshot.
         """
         if c != "{" and c != "[":
             return False

@@ -5,7 +5,9 @@ The tree::
     RxStructError
     ├── UsageError                  bad arguments, raised when a pipeline is built
     ├── JsonError                   positioned: .offset, .line, .column, .excerpt
-    │   ├── JsonStreamError         the text is not JSON (malformed)
+    │   ├── JsonStreamError         the text is not JSON (malformed), or not the
+    │   │                           JSON wanted (strict=True: text around it;
+    │   │                           expect=: JSON of another kind)
     │   │   └── JsonLimitError      the text exceeds a configured limit (depth, size,
     │   │                           string length)
     │   └── IncompleteJsonError     the stream ended inside the value
@@ -108,7 +110,12 @@ def _rebuild(
 
 
 class JsonStreamError(JsonError):
-    """The streamed text is not valid JSON (a malformed value)."""
+    """The streamed text is not valid JSON, or not the JSON asked for.
+
+    A malformed value (``[1,]``, ``{'a': 1}``, ``[01]``); in strict mode also
+    anything but whitespace before or after the value; with ``expect=`` a
+    container of a kind not expected (``[{...}]`` when an object is).
+    """
 
 
 class JsonLimitError(JsonStreamError):

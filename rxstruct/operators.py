@@ -8,7 +8,7 @@ error, letters are values.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # names for the signatures only: the public ones live in rxst
     from ._operators.fields import FieldCompleted
     from ._operators.lists import ListItem
     from ._partial import Partial
-    from .json import JsonSnapshot, PathPattern
+    from .json import JsonKind, JsonSnapshot, PathPattern
 
 __all__: list[str] = [
     "accumulate_json",
@@ -38,20 +38,28 @@ _M = TypeVar("_M", bound=BaseModel)
 
 
 def accumulate_json(
-    **decoder_options: Any,
+    *,
+    partial_strings: bool = True,
+    strict: bool = False,
+    expect: JsonKind | Collection[JsonKind] | None = None,
+    max_depth: int = 512,
+    max_size: int = 64 * 1024 * 1024,
+    max_string_length: int = 16 * 1024 * 1024,
 ) -> Callable[[Observable[str]], Observable[JsonSnapshot]]:
-    """Decode a stream of text deltas into a stream of JSON snapshots.
+    r"""Decode a stream of text deltas into a stream of JSON snapshots.
 
     One :class:`~rxstruct.json.JsonSnapshot` per chunk, then one more with
     ``done=True`` when the source completes with a complete value. The work per
     chunk is proportional to the chunk, not to the text so far. Each
-    subscription gets its own decoder.
+    subscription gets its own decoder (:class:`~rxstruct.PartialJsonDecoder`,
+    which describes how prose and fences around the JSON are told apart).
 
-    .. code-block:: text
+    .. marble::
+        :alt: accumulate_json
 
         ---a------b---------c-----|
-        [     accumulate_json()    ]
-        ---A------B---------C-----(D|)
+        [    accumulate_json()    ]
+        ---A------B---------C-----(D,|)
 
         a = '{"title": "Hel'    A.value = {'title': 'Hel'}
         b = 'lo", "n": 4'       B.value = {'title': 'Hello'}   (4 may go on: 42)
@@ -62,12 +70,26 @@ def accumulate_json(
     text (with offset, line, column and an excerpt),
     :class:`~rxstruct.JsonLimitError` past a limit, and
     :class:`~rxstruct.IncompleteJsonError` when the source completes inside the
-    value.
+    value or before it. Bad arguments raise :class:`~rxstruct.UsageError` at
+    once.
 
     Args:
-        **decoder_options: Options of :class:`~rxstruct.json.PartialJsonDecoder`:
-            ``partial_strings``, ``allow_prose``, ``max_depth``, ``max_size``,
-            ``max_string_length``.
+        partial_strings: Show strings while they are written (default); when
+            False a string appears only once complete.
+        strict: Accept exactly one JSON document, like ``json.loads``: no
+            prose, fences, byte order mark or trailing text (each is a
+            ``JsonStreamError`` at its offset). By default text before the
+            value is skipped and text after it kept in ``snapshot.trailing``.
+        expect: The kind(s) of top-level value wanted: ``"object"``,
+            ``"array"``, ``"string"``, ``"number"``, ``"boolean"``, ``"null"``
+            or a collection of them (``"object"`` for a pydantic model).
+            Leading text that starts like another kind (``"2 recipes:"``,
+            ``'"Sure!" Here is'``) is then prose; a bracket that is JSON of
+            the wrong kind (``[{...}]`` for ``"object"``) is an error. None:
+            any kind.
+        max_depth: Maximum nesting of objects and arrays.
+        max_size: Maximum number of characters in the whole stream.
+        max_string_length: Maximum length of one string (key or value).
 
     Returns:
         An operator from ``Observable[str]`` to ``Observable[JsonSnapshot]``.
@@ -80,10 +102,20 @@ def accumulate_json(
         {} False
         {'n': 42} False
         {'n': 42} True
+        >>> text = rx.of("2 ideas:", '\n```json\n{"n": 2}', "\n```")
+        >>> text.pipe(rs.accumulate_json(expect="object")).run().value
+        {'n': 2}
     """
     from ._operators.json import accumulate_json_
 
-    return accumulate_json_(**decoder_options)
+    return accumulate_json_(
+        partial_strings=partial_strings,
+        strict=strict,
+        expect=expect,
+        max_depth=max_depth,
+        max_size=max_size,
+        max_string_length=max_string_length,
+    )
 
 
 # --- partial objects (to_partial, distinct_fields, validate_final) -----------

@@ -2,30 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Collection
 
 from reactivex import Observable, abc
 
 from ..exceptions import RxStructError
-from ..json import JsonSnapshot, PartialJsonDecoder
+from ..json import JsonKind, JsonSnapshot, PartialJsonDecoder
 from ._gate import Gate
 
 __all__ = ["accumulate_json_"]
 
 
 def accumulate_json_(
-    **decoder_options: Any,
+    *,
+    partial_strings: bool,
+    strict: bool,
+    expect: JsonKind | Collection[JsonKind] | None,
+    max_depth: int,
+    max_size: int,
+    max_string_length: int,
 ) -> Callable[[Observable[str]], Observable[JsonSnapshot]]:
-    # Build one decoder eagerly so bad options fail when the pipeline is built.
-    PartialJsonDecoder(**decoder_options)
+    def new_decoder() -> PartialJsonDecoder:
+        return PartialJsonDecoder(
+            partial_strings=partial_strings,
+            strict=strict,
+            expect=expect,
+            max_depth=max_depth,
+            max_size=max_size,
+            max_string_length=max_string_length,
+        )
+
+    new_decoder()  # bad options fail when the pipeline is built
 
     def operator(source: Observable[str]) -> Observable[JsonSnapshot]:
         def subscribe(
             observer: abc.ObserverBase[JsonSnapshot],
             scheduler: abc.SchedulerBase | None = None,
         ) -> abc.DisposableBase:
-            decoder = PartialJsonDecoder(**decoder_options)
+            decoder = new_decoder()
             gate = Gate(observer)
 
             def on_next(chunk: str) -> None:

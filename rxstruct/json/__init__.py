@@ -14,12 +14,13 @@ Example:
 
 from __future__ import annotations
 
-from ._decoder import PartialJsonDecoder
+from ._decoder import JsonKind, PartialJsonDecoder
 from ._paths import WILDCARD, Path, PathPattern, format_path, parse_pattern
 from ._snapshot import Completed, JsonSnapshot, JsonValue, OpenContainer
 
 __all__ = [
     "Completed",
+    "JsonKind",
     "JsonSnapshot",
     "JsonValue",
     "OpenContainer",

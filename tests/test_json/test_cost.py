@@ -121,3 +121,21 @@ def test_open_containers_show_the_value(document: str) -> None:
 
     if document.count('"a"') < 2:  # a repeated key drops the first value
         assert all(contains(final.value, item) for item in seen[:50])
+
+
+def test_a_whole_document_in_one_chunk_is_parsed_at_once() -> None:
+    """One chunk holding the whole document goes to jiter: a small fraction of
+    the Python calls the scanner makes for the same text."""
+    document = list_of_models(10_000)
+
+    def whole(text: str) -> None:
+        PartialJsonDecoder().feed(text)
+
+    def scanned(text: str) -> None:
+        decoder = PartialJsonDecoder()
+        decoder.feed(text[:1])
+        decoder.feed(text[1:])
+
+    fast = mean_profile_events(whole, [document])
+    slow = mean_profile_events(scanned, [document])
+    assert fast < slow / 4, (fast, slow)

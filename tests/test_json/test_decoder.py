@@ -183,12 +183,12 @@ def test_trailing_text_is_ignored_but_kept() -> None:
     assert snapshots[0].complete
 
 
-def test_prose_not_allowed_option() -> None:
-    """allow_prose=False rejects text before the value."""
+def test_strict_rejects_prose() -> None:
+    """strict=True rejects text before the value."""
     from rxstruct import JsonStreamError
 
     with pytest.raises(JsonStreamError) as info:
-        PartialJsonDecoder(allow_prose=False).feed("Here: {}")
+        PartialJsonDecoder(strict=True).feed("Here: {}")
     assert info.value.offset == 0
 
 

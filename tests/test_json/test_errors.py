@@ -6,7 +6,6 @@ import pickle
 from typing import Any
 
 import pytest
-import reactivex as rx
 
 import rxstruct as rs
 from rxstruct import (
@@ -14,7 +13,6 @@ from rxstruct import (
     JsonLimitError,
     JsonStreamError,
     PartialJsonDecoder,
-    UsageError,
 )
 
 # (name, text, decoder options, expected error type, expected offset)
@@ -55,7 +53,7 @@ BAD_INPUTS: list[tuple[str, str, dict[str, Any], type[Exception], int]] = [
     ("trailing comma in object", '{"a":1,}', {}, JsonStreamError, 7),
     ("raw newline in string", '["a\nb"]', {}, JsonStreamError, 3),
     ("raw NUL in string", '["a\x00b"]', {}, JsonStreamError, 3),
-    ("no prose allowed", "Here: {}", {"allow_prose": False}, JsonStreamError, 0),
+    ("no prose in strict mode", "Here: {}", {"strict": True}, JsonStreamError, 0),
     ("too deep", "[" * 100_000, {}, JsonLimitError, 512),
     ("too deep, custom", '{"a": [[', {"max_depth": 2}, JsonLimitError, 7),
     (
@@ -64,6 +62,27 @@ BAD_INPUTS: list[tuple[str, str, dict[str, Any], type[Exception], int]] = [
         {"max_string_length": 10},
         JsonLimitError,
         12,
+    ),
+    (  # issue 11.13: the offset of the escape, not of the closing quote
+        "escape crossing max_string_length",
+        '["' + "x" * 10 + '\\n", "y"]',
+        {"max_string_length": 10},
+        JsonLimitError,
+        12,
+    ),
+    (
+        "unicode escape crossing max_string_length",
+        '{"k": "' + "x" * 9 + '\\u00e9\\u00e9 and more"}',
+        {"max_string_length": 10},
+        JsonLimitError,
+        22,
+    ),
+    (
+        "surrogate pair crossing max_string_length",
+        '"' + "x" * 10 + '\\ud83d\\ude00"',
+        {"max_string_length": 10},
+        JsonLimitError,
+        11,
     ),
     (
         "document too large",
@@ -148,33 +167,3 @@ def test_errors_pickle() -> None:
     clone = pickle.loads(pickle.dumps(info.value))
     assert (clone.offset, clone.line, clone.column) == (2, 1, 3)
     assert str(clone) == str(info.value)
-
-
-def test_bad_options_fail_eagerly() -> None:
-    """Bad decoder options are a UsageError when the pipeline is built."""
-    with pytest.raises(UsageError):
-        rs.accumulate_json(max_depth=0)
-    with pytest.raises(UsageError):
-        PartialJsonDecoder().feed(b"{}")  # type: ignore[arg-type]
-
-
-def test_errors_reach_on_error() -> None:
-    """A malformed stream ends in on_error; values before it were delivered."""
-    values: list[object] = []
-    errors: list[Exception] = []
-    rx.from_iterable(['{"a": 1, ', '"b": x}', "ignored"]).pipe(
-        rs.accumulate_json()
-    ).subscribe(lambda s: values.append(s.value), errors.append)
-    assert values == [{"a": 1}]
-    assert len(errors) == 1 and isinstance(errors[0], JsonStreamError)
-
-
-def test_truncated_stream_reaches_on_error() -> None:
-    """A source that completes inside the value ends in IncompleteJsonError."""
-    errors: list[Exception] = []
-    completed: list[bool] = []
-    rx.from_iterable(['{"a": [1, ', "2"]).pipe(rs.accumulate_json()).subscribe(
-        on_error=errors.append, on_completed=lambda: completed.append(True)
-    )
-    assert completed == []
-    assert isinstance(errors[0], IncompleteJsonError)

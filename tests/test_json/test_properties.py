@@ -8,7 +8,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rxstruct.json import PartialJsonDecoder
+from rxstruct import JsonStreamError
+from rxstruct.json import JsonSnapshot, PartialJsonDecoder
 from tests.helpers import check_stream, feed_all, same
 
 SETTINGS = settings(
@@ -126,3 +127,45 @@ def test_truncated_documents_are_incomplete(data: st.DataObject) -> None:
         assert exc.offset == cut
     else:  # pragma: no cover - would be a bug
         raise AssertionError(f"closed a truncated document: {document[:cut]!r}")
+
+
+def _report(snapshots: list[JsonSnapshot]) -> tuple[Any, ...]:
+    """What the snapshots say together: the last one's value and text, every
+    completed value and every changed path (first report), in order."""
+    last = snapshots[-1]
+    completed = [
+        (path, json.dumps(value)) for s in snapshots for path, value in s.completed
+    ]
+    changed = tuple(dict.fromkeys(path for s in snapshots for path in s.changed))
+    return (json.dumps(last.value), completed, changed, last.trailing, last.complete)
+
+
+def _outcome(*chunks: str, **options: Any) -> tuple[Any, ...]:
+    decoder = PartialJsonDecoder(**options)
+    try:
+        return _report([decoder.feed(chunk) for chunk in chunks])
+    except JsonStreamError as exc:
+        return (type(exc), exc.offset, exc.reason)
+
+
+@SETTINGS
+@given(
+    value=st.one_of(
+        st.lists(json_values, max_size=6), st.dictionaries(text, json_values)
+    ),
+    indent=st.sampled_from([None, 1]),
+    after=st.sampled_from(["", " \n", " x", "}"]),
+    limits=st.sampled_from([{}, {"max_depth": 3}, {"max_string_length": 4}]),
+    strict=st.booleans(),
+)
+def test_whole_document_in_one_chunk_matches_the_scanner(
+    value: Any, indent: int | None, after: str, limits: dict[str, int], strict: bool
+) -> None:
+    """A document in one chunk (parsed by jiter) gives the scanner's snapshot:
+    value, completed and changed paths, trailing text, or the same error."""
+    document = json.dumps(value, indent=indent) + after
+    options = {"strict": strict, **limits}
+    # Cut after the first character, the scanner reads it all.
+    assert _outcome(document, **options) == _outcome(
+        document[:1], document[1:], **options
+    )

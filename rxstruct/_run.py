@@ -419,7 +419,11 @@ class Run:
         decoded = self._tokens.pipe(rxs.accumulate_json())
         decoded.subscribe(self._on_snapshot, self._on_error, self._on_end)
         self._snapshots.pipe(
-            rxs.to_partial(wire.wire_model), ops.map(wire.unwrap)
+            # The end of the text repeats the last snapshot: not a new partial.
+            ops.filter(lambda snapshot: bool(snapshot.changed) or not snapshot.done),
+            rxs.to_partial(wire.wire_model),
+            rxs.distinct_fields(),  # a chunk that changed nothing shown: no partial
+            ops.map(wire.unwrap),
         ).subscribe(self._partials.on_next, lambda _: None, self._partials.on_completed)
 
     # -- views

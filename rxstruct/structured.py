@@ -314,6 +314,7 @@ class AsyncStructuredStream(_Views[_T, _P]):
     def __init__(self, client: openai.AsyncOpenAI, run: Run) -> None:
         super().__init__(run)
         self._client = client
+        self._loop: AsyncGenerator[_P, None] | None = None
 
     def __aiter__(self) -> AsyncIterator[_P]:
         """Partial values as the answer is read (in this task, between iterations).
@@ -327,7 +328,8 @@ class AsyncStructuredStream(_Views[_T, _P]):
         Raises:
             RxStructError: How the request failed, at the end of the loop.
         """
-        return self._aiterate()
+        self._loop = self._aiterate()
+        return self._loop
 
     async def _aiterate(self) -> AsyncGenerator[_P, None]:
         pending: list[Any] = []
@@ -382,14 +384,17 @@ class AsyncStructuredStream(_Views[_T, _P]):
             self._run.stop()
 
     async def aclose(self) -> None:
-        """Close the request now; awaitable twin of :meth:`close`."""
+        """Close the request and the loop's iterator now."""
         self.close()
+        loop, self._loop = self._loop, None
+        if loop is not None:
+            await loop.aclose()
 
     async def __aenter__(self) -> AsyncStructuredStream[_T, _P]:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        self.close()
+        await self.aclose()
 
 
 # --- the call --------------------------------------------------------------------

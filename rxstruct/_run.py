@@ -407,6 +407,7 @@ class Run:
         self._last: JsonSnapshot | None = None
         self._sdk_stream: Any = None
         self._stop = False
+        self._ending = False
         self._scope: anyio.CancelScope | None = None
         self._tokens: Subject[str] = Subject()
         self._snapshots: Subject[JsonSnapshot] = Subject()
@@ -540,6 +541,9 @@ class Run:
         self._snapshots.on_next(snapshot)
 
     def _on_error(self, error: Exception) -> None:
+        if self._ending and isinstance(error, IncompleteJsonError):
+            self._on_end()  # the answer ended unfinished: say why, in the final
+            return
         self.fail(error)
 
     def fail(self, error: BaseException) -> None:
@@ -554,6 +558,10 @@ class Run:
         self._partials.on_error(exc)
         self._tail.on_error(exc)
         self.done.set()
+
+    def _complete_tokens(self) -> None:
+        self._ending = True
+        self._tokens.on_completed()
 
     def _on_end(self) -> None:
         # Every view of what was received ends first (a debounce on a partial
@@ -653,12 +661,14 @@ class Run:
 
     def _cancelled(self) -> None:
         progress = self._progress
-        self.fail(
-            SourceError(
-                "the request was closed by the consumer before the answer ended "
-                f"(after {progress.chunks} chunks)"
-            )
+        error = SourceError(
+            "the request was closed by the consumer before the answer ended "
+            f"(after {progress.chunks} chunks)"
         )
+        try:
+            self.fail(error)
+        except Exception:  # a view without on_error re-raised it
+            pass  # whatever interrupted the reading is already on its way up
 
     def _stalled(self) -> None:
         timeout = self.request.stall_timeout or 0.0
@@ -698,7 +708,7 @@ class Run:
                 if self._stop:
                     self._cancelled()
                 elif self.state == _RUNNING:
-                    self._tokens.on_completed()
+                    self._complete_tokens()
         finally:
             self._sdk_stream = None
             if sdk_stream is not None:
@@ -758,7 +768,7 @@ class Run:
                 self._read_failed(exc)
             else:
                 if self.state == _RUNNING:
-                    self._tokens.on_completed()
+                    self._complete_tokens()
         finally:
             self._scope = None
             if sdk_stream is not None:

@@ -133,7 +133,9 @@ async def test_an_http_error_is_raised_from_the_loop() -> None:
 
 async def test_stall_timeout() -> None:
     """No chunk for stall_timeout seconds: StreamStalledError, connection closed."""
-    reply = ScriptedReply(deltas=chunks({"items": MOVIES}), stall_after=2, stall_seconds=30)
+    reply = ScriptedReply(
+        deltas=chunks({"items": MOVIES}), stall_after=2, stall_seconds=30
+    )
     async with serve([reply]) as (server, client):
         stream = rs.stream(
             client,

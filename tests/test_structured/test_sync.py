@@ -276,9 +276,7 @@ class TestViews:
         assert [kind for kind, _ in ui] == ["partial", "partial", "final"]
         assert ui[1][1].ideas[-1].blurb == "blurb 2"  # the flushed last partial
 
-    def test_items_of_a_nested_path_are_typed_from_the_model(
-        self, serve: Any
-    ) -> None:
+    def test_items_of_a_nested_path_are_typed_from_the_model(self, serve: Any) -> None:
         """items='ideas' finds Idea from the model's annotations."""
         with serve([chunks(IDEAS)]) as (_, client):
             stream = rs.stream(
@@ -310,9 +308,7 @@ class TestViews:
             with pytest.raises(rs.UsageError, match="no list"):
                 _ = stream.items
 
-    def test_a_view_subscribed_after_the_end_gets_the_outcome(
-        self, serve: Any
-    ) -> None:
+    def test_a_view_subscribed_after_the_end_gets_the_outcome(self, serve: Any) -> None:
         """Late subscribers learn how it ended, not a spurious error."""
         with serve([chunks({"name": "Ada", "age": 38})]) as (server, client):
             stream = rs.stream(

@@ -421,7 +421,7 @@ class Run:
         decoded.subscribe(self._on_snapshot, self._on_error, self._on_end)
         self._snapshots.pipe(
             # The end of the text repeats the last snapshot: not a new partial.
-            ops.filter(lambda snapshot: bool(snapshot.changed) or not snapshot.done),
+            ops.filter(_news),
             rxs.to_partial(wire.wire_model),
             rxs.distinct_fields(),  # a chunk that changed nothing shown: no partial
             ops.map(wire.unwrap),
@@ -811,6 +811,10 @@ class Run:
         sdk_stream = self._sdk_stream
         if sdk_stream is not None:
             _cut(sdk_stream)
+
+
+def _news(snapshot: JsonSnapshot) -> bool:
+    return bool(snapshot.changed) or not snapshot.done
 
 
 def _final_value(event: Finished | FinalResult[Any]) -> Any:

@@ -34,7 +34,7 @@ class ScriptedDelta:
 
     Example:
         >>> ScriptedDelta(text='{"na', delay=0.05)
-        ScriptedDelta(text='{"na', delay=0.05, tool_call=None)
+        ScriptedDelta(text='{"na', delay=0.05, tool_call=None, refusal=False)
     """
 
     text: str
@@ -47,6 +47,10 @@ class ScriptedDelta:
     """``None`` for message content; else the index of the tool call whose
     ``function.arguments`` this delta extends (Chat Completions only)."""
 
+    refusal: bool = False
+    """The text is a piece of a refusal (Chat Completions ``delta.refusal``,
+    Responses ``response.refusal.delta``), not of the answer."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class ScriptedReply:
@@ -57,7 +61,7 @@ class ScriptedReply:
 
     Example:
         >>> ScriptedReply(deltas=['{"a"', ": 1}"], delay=0.01).steps()[0]
-        ScriptedDelta(text='{"a"', delay=0.01, tool_call=None)
+        ScriptedDelta(text='{"a"', delay=0.01, tool_call=None, refusal=False)
         >>> ScriptedReply.error(429).status
         429
     """

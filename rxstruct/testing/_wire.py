@@ -106,6 +106,8 @@ class ChatEncoder(Encoder):
 
     def delta(self, step: ScriptedDelta) -> bytes:
         self.sent += 1
+        if step.refusal:
+            return self._chunk({"refusal": step.text})
         if step.tool_call is None:
             self.content.append(step.text)
             return self._chunk({"content": step.text})
@@ -220,6 +222,17 @@ class ResponsesEncoder(Encoder):
         self.sent += 1
         if step.tool_call is not None:
             return b""  # tool-call deltas are scripted for Chat Completions only
+        if step.refusal:
+            return self._event(
+                "response.refusal.delta",
+                {
+                    "item_id": self.item_id,
+                    "output_index": 0,
+                    "content_index": 0,
+                    "delta": step.text,
+                    "sequence_number": self.sent,
+                },
+            )
         self.text.append(step.text)
         return self._event(
             "response.output_text.delta", {"item_id": self.item_id, "delta": step.text}

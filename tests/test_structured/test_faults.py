@@ -281,3 +281,18 @@ class TestCancellation:
                     os.kill(os.getpid(), signal.SIGINT)
                     time.sleep(1)
             assert hung_up(server)
+
+
+class TestRefusal:
+    @pytest.mark.parametrize("mode", ["json_schema", "responses"])
+    def test_refusal(self, serve: Any, mode: str) -> None:
+        """The model refuses: RefusalError carrying the refusal text."""
+        words = ["I'm sorry, ", "I can't help ", "with that."]
+        reply = ScriptedReply(
+            deltas=[ScriptedDelta(text=w, refusal=True) for w in words]
+        )
+        with serve([reply]) as (_, client):
+            stream = user_stream(client, mode=mode)
+            with pytest.raises(rs.RefusalError, match="the model refused") as caught:
+                list(stream)
+        assert caught.value.refusal == "".join(words)

@@ -2,7 +2,8 @@
 
 The bridges from push to pull. Each subscribes when iteration starts and
 disposes the subscription the moment iteration stops: the loop ends, ``break``,
-an exception (``KeyboardInterrupt`` included) or the iterator is closed. For a
+an exception (``KeyboardInterrupt`` included) or the iterator is closed (for
+async iteration: inside ``contextlib.aclosing``). For a
 source that holds a request (``rxstruct.sources``, a structured stream's
 views), disposing closes the HTTP response, so breaking out of the loop stops
 the tokens at once.
@@ -151,10 +152,10 @@ def to_async_iterator(
     stream, so the loop body always runs in the caller's task, whichever
     thread the source emits on. The subscription is made at the first
     ``__anext__``; the source's error is raised from the loop after the values
-    that preceded it. Leaving the loop by an exception or by cancelling the
-    task disposes the subscription at once. After a ``break``, Python closes
-    an async generator only when it is collected: to be certain, close it
-    explicitly (``contextlib.aclosing``), as in the example.
+    that preceded it. Python closes an async generator left early (``break``,
+    an exception or a cancellation in the loop body) only when it is garbage
+    collected, so iterate inside ``contextlib.aclosing(...)`` as in the
+    example: leaving that block disposes the subscription at once.
 
     Args:
         source: Any Observable.

@@ -9,7 +9,9 @@ import pytest
 import rxstruct
 import rxstruct.json
 import rxstruct.operators
+import rxstruct.sinks
 import rxstruct.sources
+import rxstruct.structured
 import rxstruct.testing
 
 MODULES = [
@@ -18,6 +20,8 @@ MODULES = [
     rxstruct.json,
     rxstruct.sources,
     rxstruct.testing,
+    rxstruct.structured,
+    rxstruct.sinks,
 ]
 
 

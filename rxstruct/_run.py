@@ -43,6 +43,7 @@ from .exceptions import (
     RxStructError,
     SourceError,
     StreamStalledError,
+    UsageError,
 )
 from .json import JsonSnapshot, format_path
 
@@ -402,6 +403,7 @@ class Run:
         self.final: Any = None
         self.finished: Finished | None = None
         self.done = threading.Event()
+        self.reader: int | None = None  # the thread reading the request
         self._lock = threading.RLock()
         self._progress = _Progress()
         self._last: JsonSnapshot | None = None
@@ -637,12 +639,13 @@ class Run:
     def begin(self) -> None:
         with self._lock:
             if self.state != _IDLE:
-                raise RxStructError(
+                raise UsageError(
                     "this structured stream has already been read; its outcome is "
                     "in result() / get_final_response(). Call rs.stream() again "
                     "for a new request."
                 )
             self.state = _RUNNING
+            self.reader = threading.get_ident()
             self._progress = _Progress()
 
     def _chunk(self, chunk: Any) -> None:

@@ -184,6 +184,23 @@ class StructuredStream(_Views[_T, _P]):
     Iterate it for partial values (the reading runs in the loop's thread,
     between iterations), then call :meth:`get_final_response`. Or subscribe
     its views and call :meth:`result` (or :meth:`connect`).
+
+    Example:
+        >>> import openai
+        >>> import rxstruct as rs
+        >>> from pydantic import BaseModel
+        >>> from rxstruct.testing import ScriptedLLMServer
+        >>> class City(BaseModel):
+        ...     name: str
+        >>> with ScriptedLLMServer([['{"name": "Ly', 'on"}']]) as server:
+        ...     client = openai.OpenAI(base_url=server.base_url, api_key="-")
+        ...     stream = rs.stream(client, response_model=City, model="local",
+        ...                        messages=[{"role": "user", "content": "?"}])
+        ...     _ = stream.final.subscribe(lambda city: print("final:", city))
+        ...     _ = stream.finish.subscribe(lambda end: print(end.finish_reason))
+        ...     city = stream.result()  # the request is read here
+        stop
+        final: name='Lyon'
     """
 
     def __init__(self, client: openai.OpenAI, run: Run, *, latest: bool) -> None:
@@ -260,6 +277,11 @@ class StructuredStream(_Views[_T, _P]):
         if run.state == "idle":
             for _ in run.read_sync(self._client):
                 pass
+        elif run.state == "running" and run.reader == threading.get_ident():
+            raise UsageError(
+                "result() inside the loop over the same stream would wait for "
+                "itself: call it after the loop"
+            )
         else:
             try:
                 while not run.done.wait(0.05):
@@ -309,6 +331,26 @@ class AsyncStructuredStream(_Views[_T, _P]):
     ``async for`` it for partial values (the reading runs in the loop's task,
     on asyncio or trio), then ``await`` :meth:`get_final_response`; or
     ``await stream`` for the final only.
+
+    Example:
+        >>> import anyio, openai
+        >>> import rxstruct as rs
+        >>> from pydantic import BaseModel
+        >>> from rxstruct.testing import ScriptedLLMServer
+        >>> class City(BaseModel):
+        ...     name: str
+        >>> async def main(base_url: str) -> City:
+        ...     async with openai.AsyncOpenAI(base_url=base_url, api_key="-") as c:
+        ...         stream = rs.stream(c, response_model=City, model="local",
+        ...                            messages=[{"role": "user", "content": "?"}])
+        ...         async for partial in stream:
+        ...             print(partial)
+        ...         return await stream.get_final_response()
+        >>> with ScriptedLLMServer([['{"name": "Ly', 'on"}']]) as server:
+        ...     print(repr(anyio.run(main, server.base_url)))
+        name='Ly'
+        name='Lyon'
+        City(name='Lyon')
     """
 
     def __init__(self, client: openai.AsyncOpenAI, run: Run) -> None:
@@ -633,7 +675,6 @@ def stream(
         ...         print(partial)
         ...     print(repr(answer.get_final_response()))
         name='Ada' age=None
-        name='Ada' age=38
         name='Ada' age=38
         User(name='Ada', age=38)
     """

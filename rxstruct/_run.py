@@ -566,19 +566,27 @@ class Run:
         self._tokens.on_completed()
 
     def _on_end(self) -> None:
+        finished = self._progress.finished()
+        outcome: Exception | None = None
+        final: Any = None
+        try:
+            final = self._final()
+        except Exception as error:
+            outcome = error
+        # The attempt's verdict is known and no view has been told it ended:
+        # the place where a re-ask (max_retries, issue 13) starts another
+        # attempt instead of ending the views.
+        #
         # Every view of what was received ends first (a debounce on a partial
         # view flushes here), so that the final is the last thing delivered.
         self._snapshots.on_completed()
-        finished = self._progress.finished()
-        try:
-            final = self._final()
-        except Exception as exc:
+        if outcome is not None:
             with self._lock:
                 self.state = _DONE
-                self.error = exc
+                self.error = outcome
                 self.finished = finished
             self._tail.on_next(finished)
-            self._tail.on_error(exc)
+            self._tail.on_error(outcome)
             self.done.set()
             return
         with self._lock:

@@ -404,6 +404,7 @@ class Run:
         self.finished: Finished | None = None
         self.done = threading.Event()
         self.reader: int | None = None  # the thread reading the request
+        self.closed_by_consumer = False
         self._lock = threading.RLock()
         self._progress = _Progress()
         self._last: JsonSnapshot | None = None
@@ -671,6 +672,7 @@ class Run:
             self._tokens.on_next(text)
 
     def _cancelled(self) -> None:
+        self.closed_by_consumer = True
         progress = self._progress
         error = SourceError(
             "the request was closed by the consumer before the answer ended "

@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP_RUNTIME := $(VENV)/.installed-runtime
+STAMP_DEMO := $(VENV)/.installed-demo
 STAMP_DEV := $(VENV)/.installed-dev
 STAMP_BENCH := $(VENV)/.installed-bench
 
@@ -18,7 +19,7 @@ $(STAMP_RUNTIME): pyproject.toml | $(BIN)/python
 
 $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	touch $@ $(STAMP_RUNTIME)
+	touch $@ $(STAMP_RUNTIME) $(STAMP_DEMO)
 
 # instructor caps jiter below ours: installed without deps (the others are in [bench])
 $(STAMP_BENCH): pyproject.toml | $(BIN)/python
@@ -26,7 +27,11 @@ $(STAMP_BENCH): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --no-deps "instructor==1.17.0"
 	touch $@ $(STAMP_DEV) $(STAMP_RUNTIME)
 
-demo: $(STAMP_RUNTIME)
+$(STAMP_DEMO): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[demo]"
+	touch $@ $(STAMP_RUNTIME)
+
+demo: $(STAMP_DEMO)
 	$(BIN)/python -m rxstruct.demo
 
 lint: $(STAMP_DEV)

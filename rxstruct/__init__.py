@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._operators.fields import FieldCompleted
 from ._operators.lists import ListItem
 from ._partial import (
@@ -24,6 +26,7 @@ from ._partial import (
     partial_model,
 )
 from .exceptions import (
+    ContentFilterError,
     FinalValidationError,
     IncompleteJsonError,
     ItemValidationError,
@@ -31,6 +34,7 @@ from .exceptions import (
     JsonLimitError,
     JsonStreamError,
     PartialValidationError,
+    RefusalError,
     RxStructError,
     SourceError,
     StreamStalledError,
@@ -48,12 +52,27 @@ from .operators import (
     validate_final,
 )
 
+if TYPE_CHECKING:
+    from .structured import (
+        AsyncStructuredStream,
+        FinalResult,
+        Finished,
+        PartialUpdate,
+        StreamEvent,
+        StructuredStream,
+        stream,
+    )
+
 __version__ = "0.1.0"
 
 __all__ = [
+    "AsyncStructuredStream",
     "Atomic",
+    "ContentFilterError",
     "FieldCompleted",
+    "FinalResult",
     "FinalValidationError",
+    "Finished",
     "HoldUntilPresent",
     "IncompleteJsonError",
     "ItemValidationError",
@@ -65,11 +84,15 @@ __all__ = [
     "Partial",
     "PartialBuilder",
     "PartialJsonDecoder",
+    "PartialUpdate",
     "PartialValidationError",
     "PathPattern",
+    "RefusalError",
     "RxStructError",
     "SourceError",
+    "StreamEvent",
     "StreamStalledError",
+    "StructuredStream",
     "UsageError",
     "ValidationFailedError",
     "accumulate_json",
@@ -81,6 +104,28 @@ __all__ = [
     "is_complete",
     "new_list_items",
     "partial_model",
+    "stream",
     "to_partial",
     "validate_final",
 ]
+
+_STRUCTURED = (
+    "AsyncStructuredStream",
+    "FinalResult",
+    "Finished",
+    "PartialUpdate",
+    "StreamEvent",
+    "StructuredStream",
+    "stream",
+)
+
+
+def __getattr__(name: str) -> Any:
+    # The structured call imports the OpenAI SDK (about a second): on first use.
+    if name in _STRUCTURED:
+        from . import structured
+
+        value = getattr(structured, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,19 +1,19 @@
 """``python -m rxstruct.demo``: partial objects growing live from a model server.
 
-The demo starts a :class:`~rxstruct.testing.ScriptedLLMServer` on 127.0.0.1
-that replays a real answer recorded from llama.cpp (Gemma 3 270M asked for
-recipes, with its real token timing), and talks to it with the real ``openai``
-SDK over HTTP, exactly as it would talk to a provider. One request feeds three
-pipelines:
+By default the demo starts a :class:`~rxstruct.testing.ScriptedLLMServer` on
+127.0.0.1 that replays a real answer recorded from llama.cpp (Gemma 3 270M
+asked for recipes, with its real token timing), and talks to it with the real
+``openai`` SDK over HTTP. ``--base-url URL --model NAME`` points it at any
+OpenAI-compatible server instead (the key comes from ``OPENAI_API_KEY``).
 
-- a live view of the partial ``Recipes`` object, growing as tokens arrive;
-- a card for each recipe, validated, the moment its closing brace arrives;
-- the final object, validated strictly once the stream ends.
+It makes one structured call, ``rs.stream(client, response_model=Recipes,
+...)``, and looks at that one request three ways: the partial ``Recipes``
+growing (debounced to 30 redraws a second), a card for each recipe the moment
+it closes, validated, and the final object, validated strictly at the end.
 
-On a terminal the live view is redrawn in place; otherwise (CI, a pipe) one
-line is printed each time a field of a recipe completes. No API key, no
-network, no input needed. Options: ``--speed`` (default 2: twice as fast as
-recorded) and ``--plain`` (log lines even on a terminal).
+On a terminal the view is drawn live with ``rich`` (installed by ``make demo``,
+the ``demo`` extra); otherwise (CI, a pipe, ``--plain``, rich missing) one line
+is printed each time a field of a recipe completes. Ctrl-C closes the request.
 """
 
 from __future__ import annotations
@@ -29,19 +29,12 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 import openai
-import reactivex
 from pydantic import BaseModel, Field
-from reactivex import Observable
-from reactivex import operators as ops
 
 from . import operators as rxs
 from .exceptions import RxStructError
-from .sources import (
-    StreamEnded,
-    demo_recording_path,
-    from_chat_completion,
-    load_recording,
-)
+from .sources import demo_recording_path, load_recording
+from .structured import Finished, StructuredStream, stream
 from .testing import ScriptedLLMServer
 
 __all__ = ["Recipe", "Recipes", "main"]
@@ -62,97 +55,116 @@ class Recipes(BaseModel):
     recipes: list[Recipe] = Field(min_length=3, max_length=4)
 
 
-PIPELINE = """\
-  tokens = from_chat_completion(client, model="local", messages=..., ...)
-  snapshots = tokens.pipe(rs.accumulate_json(), ops.share())  # one request
-  live = snapshots.pipe(rs.to_partial(Recipes), rs.distinct_fields(), ...)
-  cards = snapshots.pipe(rs.new_list_items(Recipe, path="recipes"))
-  final = snapshots.pipe(rs.validate_final(Recipes))"""
+CALL = """\
+stream = rs.stream(client, response_model=Recipes, messages=..., model=...,
+                   items="recipes")
+stream.partials.pipe(rs.debounce(1 / 30))  # live view  ┐
+stream.items                               # cards      ├ one request
+stream.final                               # validated  ┘"""
 
 _FIELDS = ("name", "prep_time_minutes", "ingredients", "instructions")
+_REDRAW = 1 / 30
 
 
-# --- rendering ------------------------------------------------------------------
+# --- what happened, for the status line -------------------------------------
 
 
-class _Style:
-    """ANSI styles on a colour terminal, nothing elsewhere; glyphs that encode."""
+class _Stats:
+    """Counts and times, updated from the views (thread-safe enough: ints)."""
 
-    def __init__(self, out: TextIO, *, color: bool) -> None:
-        self.color = color
-        try:
-            "✔▸·…".encode(out.encoding or "ascii")
-            self.check, self.arrow, self.dot, self.more = "✔", "▸", "·", "…"
-        except (UnicodeEncodeError, LookupError):
-            self.check, self.arrow, self.dot, self.more = "ok", ">", "|", "..."
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.first_partial: float | None = None
+        self.partials = 0
+        self.redraws = 0
+        self.cards = 0
+        self.finished: Finished | None = None
 
-    def _sgr(self, code: str, text: str) -> str:
-        return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
+    def partial(self) -> None:
+        self.partials += 1
+        if self.first_partial is None:
+            self.first_partial = time.monotonic() - self.started
 
-    def bold(self, text: str) -> str:
-        return self._sgr("1", text)
+    def line(self) -> str:
+        elapsed = time.monotonic() - self.started
+        ttfp = "-" if self.first_partial is None else f"{self.first_partial:.2f} s"
+        finished = self.finished
+        speed = f" · {finished.deltas_per_second:.0f} tokens/s" if finished else ""
+        kept = f"{self.partials} partials"
+        if finished:
+            unseen = finished.deltas - self.partials
+            kept = (
+                f"{finished.deltas} deltas → {self.partials} partials "
+                f"({unseen} dropped by distinct_fields)"
+            )
+        dropped = self.partials - self.redraws
+        return (
+            f"first partial {ttfp}{speed} · {kept} → {self.redraws} drawn "
+            f"({dropped} dropped by debounce) · {self.cards} cards · {elapsed:.2f} s"
+        )
 
-    def dim(self, text: str) -> str:
-        return self._sgr("2", text)
 
-    def green(self, text: str) -> str:
-        return self._sgr("32", text)
+# --- plain output ------------------------------------------------------------
 
 
-def _clip(text: str, width: int, more: str) -> str:
-    return text if len(text) <= width else text[: max(0, width - len(more))] + more
-
-
-def _brief(value: Any, more: str) -> str:
+def _brief(value: Any) -> str:
     """``repr`` of a field value, shortened so that one object fits a line."""
     if isinstance(value, str) and len(value) > 24:
-        return repr(value[:21]) + more
+        return repr(value[:21]) + "..."
     if isinstance(value, list) and len(value) > 2:
-        shown = ", ".join(_brief(item, more) for item in value[:2])
-        return f"[{shown}, {more} {len(value)} items]"
+        shown = ", ".join(_brief(item) for item in value[:2])
+        return f"[{shown}, ... {len(value)} items]"
     return repr(value)
 
 
-def _partial_repr(recipe: Any, more: str) -> str:
+def _partial_repr(recipe: Any) -> str:
     """``PartialRecipe(name='Pork Sausage', prep_time_minutes=None, ...)``."""
-    fields = ", ".join(
-        f"{name}={_brief(getattr(recipe, name), more)}" for name in _FIELDS
-    )
+    fields = ", ".join(f"{name}={_brief(getattr(recipe, name))}" for name in _FIELDS)
     return f"{type(recipe).__name__}({fields})"
 
 
-class _View:
-    """Where the three pipelines' results go; thread-safe."""
+class _PlainView:
+    """No terminal: one line per completed field, showing the partial object."""
 
-    def __init__(self, out: TextIO, style: _Style, width: int) -> None:
+    def __init__(self, out: TextIO, stats: _Stats, width: int) -> None:
         self.out = out
-        self.style = style
+        self.stats = stats
         self.width = width
-        self.started = time.monotonic()
+        self.latest: Any = None
         self.lock = threading.Lock()
-        self.cards = 0
 
-    def handle(self, event: tuple[str, Any]) -> None:
-        kind, value = event
+    def __enter__(self) -> _PlainView:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass
+
+    def print(self, line: str = "") -> None:
         with self.lock:
-            getattr(self, f"on_{kind}")(value)
+            self.out.write(line + "\n")
             self.out.flush()
 
     def on_partial(self, partial: Any) -> None:
+        self.latest = partial
+
+    def on_redraw(self, partial: Any) -> None:
         pass
 
     def on_field(self, field: Any) -> None:
-        pass
+        index = field.path[1]
+        recipes = getattr(self.latest, "recipes", None) or []
+        if index < len(recipes):
+            elapsed = time.monotonic() - self.stats.started
+            shown = _partial_repr(recipes[index])
+            self.print(f"  [{elapsed:5.2f}s] recipes[{index}] = {shown}")
 
     def on_card(self, item: Any) -> None:
         recipe: Recipe = item.value
-        self.cards = max(self.cards, item.index + 1)
-        s = self.style
-        indent = " " * 6
         self.print(
-            f"  {s.green(s.check)} {s.bold(f'recipe {item.index + 1}: {recipe.name}')}"
-            f"  {s.dim(f'({recipe.prep_time_minutes} min, validated as Recipe)')}"
+            f"  ok recipe {item.index + 1}: {recipe.name}  "
+            f"({recipe.prep_time_minutes} min, validated as Recipe)"
         )
+        indent = " " * 6
         for text in (", ".join(recipe.ingredients), recipe.instructions):
             for line in textwrap.wrap(
                 text, self.width - 1, initial_indent=indent, subsequent_indent=indent
@@ -160,106 +172,133 @@ class _View:
                 self.print(line)
 
     def on_final(self, final: Recipes) -> None:
-        self.print("")
-        self.print(
-            self.style.bold(
-                f"final value, validated as Recipes ({len(final.recipes)} recipes):"
-            )
-        )
+        self.print()
+        self.print(f"final value, validated as Recipes ({len(final.recipes)} recipes):")
         self.print(final.model_dump_json(indent=2))
 
-    def print(self, line: str) -> None:
-        self.out.write(line + "\n")
 
-    def elapsed(self) -> str:
-        return f"{time.monotonic() - self.started:5.2f}s"
-
-    def close(self) -> None:
-        pass
+# --- rich output -------------------------------------------------------------
 
 
-class _LogView(_View):
-    """No terminal: one line per completed field, showing the partial object."""
+class _RichView(_PlainView):
+    """A terminal: cards as panels, the recipe being written, a status line."""
 
-    def __init__(self, out: TextIO, style: _Style, width: int) -> None:
-        super().__init__(out, style, width)
-        self.latest: Any = None
+    def __init__(self, out: TextIO, stats: _Stats, width: int) -> None:
+        super().__init__(out, stats, width)
+        from rich.console import Console
+        from rich.live import Live
+
+        self.console = Console(file=out, force_terminal=True)
+        self.cards: list[Any] = []
+        self.final: Recipes | None = None
+        self.live = Live(
+            self._render(),
+            console=self.console,
+            refresh_per_second=30,
+            transient=False,
+        )
+
+    def __enter__(self) -> _RichView:
+        self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.live.update(self._render(), refresh=True)
+        self.live.__exit__(None, None, None)
+
+    def print(self, line: str = "") -> None:
+        self.console.print(line)
+
+    def on_redraw(self, partial: Any) -> None:
+        self.latest = partial
+        self._update()
 
     def on_partial(self, partial: Any) -> None:
-        self.latest = partial
+        pass  # drawn when the debounced view says so
 
     def on_field(self, field: Any) -> None:
-        index = field.path[1]
-        recipes = getattr(self.latest, "recipes", None) or []
-        if index < len(recipes):
-            shown = _partial_repr(recipes[index], self.style.more)
-            self.print(f"  [{self.elapsed()}] recipes[{index}] = {shown}")
-
-
-class _LiveView(_View):
-    """A terminal: the recipe being written is redrawn in place below the cards."""
-
-    def __init__(self, out: TextIO, style: _Style, width: int) -> None:
-        super().__init__(out, style, width)
-        self.drawn = 0
-        self.out.write("\x1b[?25l")  # hide the cursor while redrawing
-
-    def on_partial(self, partial: Any) -> None:
-        s = self.style
-        recipes = getattr(partial, "recipes", None) or []
-        lines: list[str] = []
-        for index in range(self.cards, len(recipes)):
-            recipe = recipes[index]
-            lines.append(
-                f"  {s.arrow} {s.bold(f'recipe {index + 1}')} "
-                + s.dim(f"(partial, {self.elapsed().strip()})")
-            )
-            for name in _FIELDS:
-                value = getattr(recipe, name)
-                if isinstance(value, list):
-                    shown = ", ".join(str(v) for v in value if v)
-                else:
-                    shown = "" if value is None else str(value)
-                # Wrapped, not clipped, so that the growing end stays visible.
-                lines.extend(
-                    textwrap.wrap(
-                        f"{name:<18} {shown}",
-                        self.width - 1,
-                        initial_indent=" " * 6,
-                        subsequent_indent=" " * 25,
-                    )
-                    or [""]
-                )
-        self.redraw(lines)
+        pass
 
     def on_card(self, item: Any) -> None:
-        self.redraw([])  # the next partial draws the next recipe
-        super().on_card(item)
+        with self.lock:
+            self.cards.append(item)
+        self._update()
 
     def on_final(self, final: Recipes) -> None:
-        self.redraw([])
-        super().on_final(final)
+        with self.lock:
+            self.final = final
+        self._update()
 
-    def redraw(self, lines: list[str]) -> None:
-        if self.drawn:
-            self.out.write(f"\x1b[{self.drawn}F\x1b[J")
-        for line in lines:
-            self.out.write(line + "\n")
-        self.drawn = len(lines)
+    def _update(self) -> None:
+        with self.lock:
+            self.live.update(self._render())
 
-    def close(self) -> None:
-        self.out.write("\x1b[?25h")
-        self.out.flush()
+    def _render(self) -> Any:
+        from rich.console import Group
+        from rich.markup import escape
+        from rich.panel import Panel
+        from rich.table import Table
+        from rich.text import Text
+
+        parts: list[Any] = []
+        for item in self.cards:
+            recipe: Recipe = item.value
+            table = Table.grid(padding=(0, 1))
+            table.add_column(style="dim", no_wrap=True)
+            table.add_column()
+            table.add_row("prep", f"{recipe.prep_time_minutes} min")
+            table.add_row("ingredients", ", ".join(recipe.ingredients))
+            table.add_row("instructions", recipe.instructions)
+            parts.append(
+                Panel(
+                    table,
+                    title=f"[green]✔[/] [bold]recipe {item.index + 1}: "
+                    + escape(recipe.name),
+                    subtitle="validated as Recipe",
+                    border_style="green",
+                )
+            )
+        recipes = getattr(self.latest, "recipes", None) or []
+        if self.final is None:
+            for index in range(len(self.cards), len(recipes)):
+                table = Table.grid(padding=(0, 1))
+                table.add_column(style="dim", no_wrap=True)
+                table.add_column()
+                for name in _FIELDS:
+                    value = getattr(recipes[index], name)
+                    if isinstance(value, list):
+                        shown = ", ".join(str(v) for v in value if v)
+                    else:
+                        shown = "" if value is None else str(value)
+                    table.add_row(name, shown)
+                parts.append(
+                    Panel(
+                        table,
+                        title=f"▸ recipe {index + 1} (partial)",
+                        border_style="yellow",
+                    )
+                )
+        else:
+            parts.append(
+                Text(
+                    f"final value: {len(self.final.recipes)} recipes, "
+                    "validated as Recipes",
+                    style="bold",
+                )
+            )
+        parts.append(Text(self.stats.line(), style="dim"))
+        return Group(*parts)
 
 
-# --- the demo ---------------------------------------------------------------------
+# --- the demo ----------------------------------------------------------------
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m rxstruct.demo",
-        description="Partial objects growing live from a local OpenAI-compatible "
-        "server (no API key, no network).",
+        description="Partial objects growing live from an OpenAI-compatible "
+        "server (by default a local one replaying a recording: no API key, no "
+        "network).",
     )
     parser.add_argument(
         "--speed",
@@ -268,59 +307,52 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="replay speed relative to the recording (default: 2)",
     )
     parser.add_argument(
-        "--plain",
-        action="store_true",
-        help="print log lines even on a terminal",
+        "--plain", action="store_true", help="print log lines even on a terminal"
     )
+    parser.add_argument(
+        "--base-url",
+        help="an OpenAI-compatible endpoint, e.g. http://localhost:8080/v1 "
+        "(the key is read from OPENAI_API_KEY)",
+    )
+    parser.add_argument("--model", help="the model name, with --base-url")
     arguments = parser.parse_args(argv)
     if not arguments.speed > 0:
         parser.error("--speed must be positive")
+    if arguments.base_url and not arguments.model:
+        parser.error("--base-url needs --model")
     return arguments
 
 
-def _pipeline(
-    client: openai.OpenAI,
-    header: dict[str, Any],
-    *,
-    live: bool,
-    on_finish: Any,
-) -> Observable[tuple[str, Any]]:
-    """One request, shared by the partial view, the cards and the final value."""
-    tokens = from_chat_completion(
-        client,
-        model="local",
-        messages=[{"role": "user", "content": header["prompt"]}],
-        response_format={
-            "type": "json_schema",
-            "json_schema": {
-                "name": "recipes",
-                "schema": header["schema"],
-                "strict": True,
-            },
-        },
-        stall_timeout=10.0,
-        on_finish=on_finish,
-    )
-    snapshots = tokens.pipe(rxs.accumulate_json(), ops.share())
-    partials = snapshots.pipe(rxs.to_partial(Recipes), rxs.distinct_fields())
-    if live:  # a terminal redraws at most 30 times a second
-        partials = partials.pipe(rxs.debounce(1 / 30))
-    fields = snapshots.pipe(
-        rxs.completed_fields(*(f"recipes[*].{name}" for name in _FIELDS))
-    )
-    cards = snapshots.pipe(rxs.new_list_items(Recipe, path="recipes"))
-    final = snapshots.pipe(rxs.validate_final(Recipes))
+def _wire(structured: StructuredStream[Recipes, Any], view: _PlainView) -> None:
+    """The views of the one request, each to its part of the screen."""
+    stats = view.stats
+    partials = structured.partials.pipe(rxs.distinct_fields())
 
-    def tagged(kind: str, source: Observable[Any]) -> Observable[tuple[str, Any]]:
-        return source.pipe(ops.map(lambda value: (kind, value)))
+    def on_partial(partial: Any) -> None:
+        stats.partial()
+        view.on_partial(partial)
 
-    # Subscribed in this order, so a field event finds its partial already seen.
-    return reactivex.merge(
-        tagged("partial", partials),
-        tagged("field", fields),
-        tagged("card", cards),
-        tagged("final", final),
+    def on_redraw(partial: Any) -> None:
+        stats.redraws += 1
+        view.on_redraw(partial)
+
+    partials.subscribe(on_partial)
+    partials.pipe(rxs.debounce(_REDRAW)).subscribe(on_redraw)
+    structured.fields(*(f"recipes[*].{name}" for name in _FIELDS)).subscribe(
+        view.on_field, lambda _: None
     )
+
+    def on_card(item: Any) -> None:
+        stats.cards += 1
+        view.on_card(item)
+
+    structured.items.subscribe(on_card, lambda _: None)
+
+    def on_finish(finished: Finished) -> None:
+        stats.finished = finished
+
+    structured.finish.subscribe(on_finish, lambda _: None)
+    structured.final.subscribe(view.on_final, lambda _: None)
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
@@ -332,66 +364,78 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         reconfigure(errors="replace")  # a non-UTF-8 console must not crash us
     terminal = out.isatty() and os.environ.get("TERM") != "dumb"
     live = terminal and not arguments.plain
-    color = terminal and "NO_COLOR" not in os.environ
-    style = _Style(out, color=color)
+    if live:
+        try:
+            import rich  # noqa: F401 - only to know whether it is there
+        except ImportError:
+            print('(pip install "rxstruct[demo]" for the live view)', file=out)
+            live = False
     width = shutil.get_terminal_size().columns if terminal else 100
 
     recording = load_recording(demo_recording_path())
     header = recording.header
-    endings: list[StreamEnded] = []
-    with ScriptedLLMServer.from_recording(recording, speed=arguments.speed) as server:
-        print(style.bold("rxstruct demo: partial objects growing live"), file=out)
-        print(
-            f"  server  {server.base_url}  {style.dim('(ScriptedLLMServer')} "
-            + style.dim(
-                f"replaying {header.get('model', 'a recorded model').split(' (')[0]}"
-                f" at {arguments.speed:g}x)"
-            ),
-            file=out,
+    server: ScriptedLLMServer | None = None
+    if arguments.base_url:
+        base_url, model = arguments.base_url, arguments.model
+        api_key = os.environ.get("OPENAI_API_KEY") or "none"
+        where = f"{base_url}  model {model}"
+    else:
+        server = ScriptedLLMServer.from_recording(recording, speed=arguments.speed)
+        server.start()
+        base_url, model, api_key = server.base_url, "local", "local"
+        recorded = str(header.get("model", "a recorded model")).split(" (")[0]
+        where = (
+            f"{base_url}  (ScriptedLLMServer replaying {recorded} "
+            f"at {arguments.speed:g}x)"
         )
-        print(
-            '  client  openai.OpenAI(base_url=server.base_url, api_key="local")',
-            file=out,
-        )
-        print(f"  prompt  {_clip(header['prompt'], width - 10, style.more)}", file=out)
-        print(style.dim(PIPELINE), file=out)
+    try:
+        print("rxstruct demo: partial objects growing live", file=out)
+        print(f"  server  {where}", file=out)
+        print(f"  prompt  {textwrap.shorten(header['prompt'], width - 10)}", file=out)
+        print(textwrap.indent(CALL, "  "), file=out)
         print("", file=out)
-
-        view: _View = (_LiveView if live else _LogView)(out, style, width)
-        started = time.monotonic()
-        try:
-            with openai.OpenAI(
-                base_url=server.base_url, api_key="local", max_retries=0
-            ) as client:
-                events = _pipeline(client, header, live=live, on_finish=endings.append)
-                events.pipe(ops.do_action(view.handle)).run()
-        except RxStructError as exc:
-            view.close()
-            print(f"\nthe stream failed: {type(exc).__name__}: {exc}", file=out)
-            return 1
-        except KeyboardInterrupt:
-            view.close()
-            print("\ninterrupted", file=out)
-            return 130
-        except BrokenPipeError:  # python -m rxstruct.demo | head
-            os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
-            return 0
-        view.close()
-        elapsed = time.monotonic() - started
-        requests = server.requests
-
-    ending = endings[-1] if endings else None
+        stats = _Stats()
+        view = (_RichView if live else _PlainView)(out, stats, width)
+        with openai.OpenAI(base_url=base_url, api_key=api_key) as client:
+            structured = stream(
+                client,
+                response_model=Recipes,
+                messages=[{"role": "user", "content": header["prompt"]}],
+                model=model,
+                items="recipes",
+                stall_timeout=30.0,
+            )
+            _wire(structured, view)
+            try:
+                with view:
+                    structured.result()  # this thread reads; Ctrl-C closes it
+            except RxStructError as exc:
+                print(f"\nthe stream failed: {type(exc).__name__}: {exc}", file=out)
+                return 1
+            except KeyboardInterrupt:
+                print("\ninterrupted: the request was closed", file=out)
+                return 130
+            except BrokenPipeError:  # python -m rxstruct.demo | head
+                os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+                return 0
+        finished = structured.finished
+        requests = server.requests if server is not None else []
+    finally:
+        if server is not None:
+            server.close()
     print("", file=out)
-    print(
-        style.dim(
-            f"finish_reason={ending.finish_reason if ending else None} "
-            f"{style.dot} {ending.deltas if ending else 0} text deltas in "
-            f"{elapsed:.2f} s {style.dot} {len(requests)} HTTP request"
-            f"{'s' if len(requests) != 1 else ''}: "
-            + ", ".join(f"{r.method} {r.path}" for r in requests)
-        ),
-        file=out,
+    summary = (
+        f"finish_reason={finished.finish_reason if finished else None} · "
+        f"{finished.deltas if finished else 0} text deltas in "
+        f"{finished.duration if finished else 0:.2f} s"
     )
+    if server is not None:
+        summary += (
+            f" · {len(requests)} HTTP request{'s' if len(requests) != 1 else ''}: "
+            + ", ".join(f"{r.method} {r.path}" for r in requests)
+        )
+    print(summary, file=out)
+    print(stats.line(), file=out)
     return 0
 
 

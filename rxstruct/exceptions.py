@@ -16,8 +16,10 @@ The tree::
     │   ├── ItemValidationError     new_list_items: one list element (.index, .path)
     │   └── FinalValidationError    validate_final: the whole document (.raw,
     │                               .retry_messages())
-    └── SourceError                 the token source failed: .cause, .status_code
-        └── StreamStalledError      no chunk arrived within stall_timeout (.timeout)
+    ├── SourceError                 the token source failed: .cause, .status_code
+    │   └── StreamStalledError      no chunk arrived within stall_timeout (.timeout)
+    ├── RefusalError                the model refused to answer (.refusal)
+    └── ContentFilterError          the provider's content filter stopped the answer
 
 Stream errors travel through ``on_error``; only :class:`UsageError` is raised
 directly, at the moment a pipeline is assembled::
@@ -36,6 +38,7 @@ from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
+    "ContentFilterError",
     "FinalValidationError",
     "IncompleteJsonError",
     "ItemValidationError",
@@ -43,6 +46,7 @@ __all__ = [
     "JsonLimitError",
     "JsonStreamError",
     "PartialValidationError",
+    "RefusalError",
     "RxStructError",
     "SourceError",
     "StreamStalledError",
@@ -297,4 +301,31 @@ class StreamStalledError(SourceError):
     def __init__(self, message: str, *, timeout: float, chunks: int) -> None:
         self.timeout = timeout
         self.chunks = chunks
+        super().__init__(message)
+
+
+class RefusalError(RxStructError):
+    """The model refused to answer (an OpenAI ``refusal`` instead of JSON).
+
+    Attributes:
+        refusal: The model's refusal text.
+    """
+
+    def __init__(self, message: str, *, refusal: str) -> None:
+        self.refusal = refusal
+        super().__init__(message)
+
+
+class ContentFilterError(RxStructError):
+    """The provider's content filter stopped the answer.
+
+    Sent when the stream ends with ``finish_reason="content_filter"``; the
+    text written until then is kept.
+
+    Attributes:
+        raw: The text the model had written when it was stopped.
+    """
+
+    def __init__(self, message: str, *, raw: str) -> None:
+        self.raw = raw
         super().__init__(message)

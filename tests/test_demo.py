@@ -90,9 +90,57 @@ def test_demo_on_a_terminal_redraws_in_place() -> None:
         returncode = process.wait(TIMEOUT)
     out = b"".join(chunks).decode("utf-8", "replace")
     assert returncode == 0, out
-    assert "\x1b[J" in out  # the live region was cleared and redrawn
-    assert "(partial, " in out
-    assert out.rstrip().endswith("\x1b[?25h") or "\x1b[?25h" in out
+    assert "\x1b[2K" in out  # rich's Live redrew its region in place
+    assert "(partial)" in out and "validated as Recipe" in out
+    assert "rs.stream(client, response_model=Recipes" in out  # the one-line call
+    assert "tokens/s" in out and "dropped by debounce" in out
+    assert "dropped by distinct_fields" in out
     for index, recipe in enumerate(expected()["recipes"]):
         assert f"recipe {index + 1}: {recipe['name']}" in out
     assert "finish_reason=stop" in out
+
+
+def test_demo_against_any_openai_compatible_endpoint() -> None:
+    """--base-url/--model point it at a server; the key comes from OPENAI_API_KEY."""
+    from rxstruct.testing import ScriptedLLMServer
+
+    with ScriptedLLMServer.from_recording(demo_recording_path(), speed=50) as server:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "rxstruct.demo",
+                "--base-url",
+                server.base_url,
+                "--model",
+                "gemma-3-270m",
+            ],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=TIMEOUT,
+            check=False,
+            env={**os.environ, "OPENAI_API_KEY": "sk-demo-test"},
+        )
+        (request,) = server.requests
+    assert result.returncode == 0, result.stderr
+    assert f"server  {server.base_url}  model gemma-3-270m" in result.stdout
+    assert request.headers["authorization"] == "Bearer sk-demo-test"
+    assert request.body["model"] == "gemma-3-270m"
+    assert request.body["response_format"]["json_schema"]["name"] == "Recipes"
+    start = result.stdout.index("{", result.stdout.index("final value"))
+    end = result.stdout.index("finish_reason=")
+    assert json.loads(result.stdout[start:end]) == expected()
+
+
+def test_base_url_needs_a_model() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "rxstruct.demo", "--base-url", "http://x/v1"],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "--base-url needs --model" in result.stderr

@@ -9,7 +9,9 @@ import pytest
 import rxstruct
 import rxstruct.json
 import rxstruct.operators
+import rxstruct.sinks
 import rxstruct.sources
+import rxstruct.structured
 import rxstruct.testing
 import rxstruct.viz
 
@@ -19,6 +21,8 @@ MODULES = [
     rxstruct.json,
     rxstruct.sources,
     rxstruct.testing,
+    rxstruct.structured,
+    rxstruct.sinks,
     rxstruct.viz,
 ]
 

@@ -28,12 +28,8 @@ from ._marbles import (
     to_marbles,
     token_marbles,
 )
-from ._server import (
-    RecordedRequest,
-    ScriptedDelta,
-    ScriptedLLMServer,
-    ScriptedReply,
-)
+from ._script import RecordedRequest, ScriptedDelta, ScriptedReply
+from ._server import ScriptedLLMServer
 
 __all__ = [
     "RecordedRequest",

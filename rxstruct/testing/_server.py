@@ -35,14 +35,11 @@ check what the client sent::
 from __future__ import annotations
 
 import json
-import secrets
 import select
 import socket
 import threading
 import time
-from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from socketserver import TCPServer, ThreadingMixIn
@@ -50,14 +47,11 @@ from types import TracebackType
 from typing import Any, Self, cast
 
 from ..exceptions import UsageError
-from ..sources import Recording, load_recording
+from ..sources import Recording
+from ._script import RecordedRequest, ScriptedReply, as_reply
+from ._wire import ChatEncoder, Encoder, ResponsesEncoder, dumps, rough_tokens
 
-__all__ = [
-    "RecordedRequest",
-    "ScriptedDelta",
-    "ScriptedLLMServer",
-    "ScriptedReply",
-]
+__all__ = ["ScriptedLLMServer"]
 
 _HOST = "127.0.0.1"
 _CHAT_PATH = "/v1/chat/completions"
@@ -75,212 +69,6 @@ _ERROR_TYPES = {
     429: "rate_limit_error",
     503: "unavailable_error",
 }
-
-
-# --- the script ----------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class ScriptedDelta:
-    """One piece of text the server sends, after an optional pause.
-
-    Example:
-        >>> ScriptedDelta(text='{"na', delay=0.05)
-        ScriptedDelta(text='{"na', delay=0.05, tool_call=None)
-    """
-
-    text: str
-    """The text of the delta."""
-
-    delay: float = 0.0
-    """Seconds to wait before sending it, divided by the server's ``speed``."""
-
-    tool_call: int | None = None
-    """``None`` for message content; else the index of the tool call whose
-    ``function.arguments`` this delta extends (Chat Completions only)."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class ScriptedReply:
-    """What the server answers to one request.
-
-    By default a successful stream of ``deltas``; the other fields make it
-    fail in the ways real servers do.
-
-    Example:
-        >>> ScriptedReply(deltas=['{"a"', ": 1}"], delay=0.01).steps()[0]
-        ScriptedDelta(text='{"a"', delay=0.01, tool_call=None)
-        >>> ScriptedReply.error(429).status
-        429
-    """
-
-    deltas: Sequence[str | ScriptedDelta] = ()
-    """The text deltas, in order; a plain string waits ``delay`` before it."""
-
-    delay: float = 0.0
-    """Seconds before each plain-string delta, divided by the server's ``speed``."""
-
-    finish_reason: str | None = None
-    """The final ``finish_reason``: ``"stop"``, ``"length"``, ... By default
-    ``"tool_calls"`` if the reply has tool-call deltas, else ``"stop"``."""
-
-    tool_name: str = "scripted_tool"
-    """The function name sent with the first delta of each tool call."""
-
-    status: int = 200
-    """HTTP status. Anything but 200 answers at once with an OpenAI-style error
-    body ``{"error": {"message", "type", "code"}}`` and no stream."""
-
-    error_message: str = "scripted failure"
-    """The ``error.message`` of an error status."""
-
-    headers: Mapping[str, str] = field(default_factory=dict)
-    """Extra response headers, e.g. ``{"retry-after-ms": "10"}`` for a 429."""
-
-    drop_after: int | None = None
-    """Close the connection after sending this many deltas, mid-stream: no
-    final chunk, no ``[DONE]``, an unfinished chunked body."""
-
-    stall_after: int | None = None
-    """Stop sending after this many deltas, for ``stall_seconds``."""
-
-    stall_seconds: float = 0.0
-    """Length of the stall, in real seconds (not divided by ``speed``: a stall
-    is measured against a real timeout). The server gives up early when the
-    client hangs up or the server closes."""
-
-    @classmethod
-    def error(
-        cls,
-        status: int,
-        message: str | None = None,
-        *,
-        headers: Mapping[str, str] | None = None,
-    ) -> ScriptedReply:
-        """A reply that fails with HTTP ``status`` and an OpenAI-style error body."""
-        return cls(
-            status=status,
-            error_message=message or f"scripted failure (HTTP {status})",
-            headers=dict(headers or {}),
-        )
-
-    @classmethod
-    def from_recording(cls, recording: Recording | str | Path) -> ScriptedReply:
-        """The deltas of a recording, with its timing and its ``finish_reason``.
-
-        Example:
-            >>> from rxstruct.sources import demo_recording_path
-            >>> reply = ScriptedReply.from_recording(demo_recording_path())
-            >>> reply.finish_reason, reply.steps()[0].text
-            ('stop', '{')
-        """
-        if not isinstance(recording, Recording):
-            recording = load_recording(recording)
-        steps: list[str | ScriptedDelta] = []
-        previous = 0.0
-        for at, text in recording.events():
-            steps.append(ScriptedDelta(text=text, delay=max(0.0, at - previous)))
-            previous = max(previous, at)
-        finish = recording.header.get("finish_reason")
-        return cls(deltas=steps, finish_reason=str(finish) if finish else None)
-
-    def steps(self) -> list[ScriptedDelta]:
-        """The deltas as :class:`ScriptedDelta` objects, with their delays."""
-        return [
-            ScriptedDelta(text=step, delay=self.delay)
-            if isinstance(step, str)
-            else step
-            for step in self.deltas
-        ]
-
-    def resolved_finish_reason(self) -> str:
-        """``finish_reason``, or the default for the kind of deltas sent."""
-        if self.finish_reason is not None:
-            return self.finish_reason
-        if any(step.tool_call is not None for step in self.steps()):
-            return "tool_calls"
-        return "stop"
-
-
-def _as_reply(entry: ScriptedReply | Sequence[str]) -> ScriptedReply:
-    if isinstance(entry, ScriptedReply):
-        return entry
-    if isinstance(entry, str):
-        raise UsageError(
-            "a scripted reply is a list of deltas, not a string: "
-            f"write [{entry!r}] or ScriptedReply(deltas=[...])"
-        )
-    deltas = list(entry)
-    for delta in deltas:
-        if not isinstance(delta, str | ScriptedDelta):
-            raise UsageError(f"a delta must be a str or ScriptedDelta, got {delta!r}")
-    return ScriptedReply(deltas=deltas)
-
-
-# --- what was received -----------------------------------------------------------
-
-
-@dataclass(eq=False, kw_only=True)
-class RecordedRequest:
-    """One request the server received, and what became of its answer.
-
-    ``deltas_sent`` and ``client_disconnected`` change while the answer is
-    being sent; read them after :meth:`wait_finished`.
-
-    Example:
-        >>> import openai
-        >>> hi = [{"role": "user", "content": "Hi"}]
-        >>> with ScriptedLLMServer([["{}"]]) as server:
-        ...     with openai.OpenAI(base_url=server.base_url, api_key="k") as client:
-        ...         _ = client.chat.completions.create(model="local", messages=hi)
-        ...     request = server.requests[0]
-        >>> request.path, request.body["model"], request.messages == hi
-        ('/v1/chat/completions', 'local', True)
-        >>> request.wait_finished(), request.client_disconnected
-        (True, False)
-    """
-
-    method: str
-    """The HTTP method, ``"POST"``."""
-
-    path: str
-    """The request path, e.g. ``"/v1/chat/completions"``."""
-
-    headers: dict[str, str]
-    """The request headers, with lower-case names."""
-
-    body: Any
-    """The parsed JSON body (``None`` if the body was not JSON)."""
-
-    reply: ScriptedReply | None = None
-    """The scripted reply that answered it; ``None`` if none was used (an
-    unknown path, a body that is not JSON, an exhausted script)."""
-
-    deltas_sent: int = 0
-    """How many deltas were written to the socket."""
-
-    client_disconnected: bool = False
-    """The client closed the connection before the answer was complete."""
-
-    _finished: threading.Event = field(
-        default_factory=threading.Event, init=False, repr=False
-    )
-
-    @property
-    def messages(self) -> list[Any]:
-        """The ``messages`` of a Chat Completions request (empty otherwise)."""
-        if isinstance(self.body, dict):
-            return list(self.body.get("messages") or [])
-        return []
-
-    @property
-    def finished(self) -> bool:
-        """The server is done with this request (answered, failed or hung up on)."""
-        return self._finished.is_set()
-
-    def wait_finished(self, timeout: float = 5.0) -> bool:
-        """Block until :attr:`finished`, at most ``timeout`` seconds; return it."""
-        return self._finished.wait(timeout)
 
 
 # --- the server --------------------------------------------------------------------
@@ -336,7 +124,7 @@ class ScriptedLLMServer:
         if not speed > 0:
             raise UsageError(f"speed must be positive, got {speed!r}")
         self.speed = speed
-        self._replies = [_as_reply(entry) for entry in script]
+        self._replies = [as_reply(entry) for entry in script]
         self._next_reply = 0
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
@@ -575,15 +363,15 @@ class _Handler(BaseHTTPRequestHandler):
         model = str(body.get("model") or "scripted")
         if record.path == _CHAT_PATH:
             stream_options = body.get("stream_options") or {}
-            encoder: _Encoder = _ChatEncoder(
+            encoder: Encoder = ChatEncoder(
                 model=model,
                 tool_name=reply.tool_name,
                 include_usage=bool(stream_options.get("include_usage")),
-                prompt_tokens=_rough_tokens(body.get("messages")),
+                prompt_tokens=rough_tokens(body.get("messages")),
             )
         else:
-            encoder = _ResponsesEncoder(
-                model=model, prompt_tokens=_rough_tokens(body.get("input"))
+            encoder = ResponsesEncoder(
+                model=model, prompt_tokens=rough_tokens(body.get("input"))
             )
         if body.get("stream") is True:
             self._stream(record, reply, encoder)
@@ -593,7 +381,7 @@ class _Handler(BaseHTTPRequestHandler):
     # -- answers
 
     def _stream(
-        self, record: RecordedRequest, reply: ScriptedReply, encoder: _Encoder
+        self, record: RecordedRequest, reply: ScriptedReply, encoder: Encoder
     ) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
@@ -623,7 +411,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._write(b"0\r\n\r\n")
 
     def _whole(
-        self, record: RecordedRequest, reply: ScriptedReply, encoder: _Encoder
+        self, record: RecordedRequest, reply: ScriptedReply, encoder: Encoder
     ) -> None:
         steps = reply.steps()
         if reply.stall_after is not None:
@@ -633,7 +421,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._pause(sum(step.delay for step in steps) / self.owner.speed)
         for step in steps:
             encoder.delta(step)
-        payload = _dumps(encoder.whole(reply.resolved_finish_reason()))
+        payload = dumps(encoder.whole(reply.resolved_finish_reason()))
         record.deltas_sent = len(steps)
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -647,7 +435,7 @@ class _Handler(BaseHTTPRequestHandler):
         self, status: int, message: str, headers: Mapping[str, str] | None = None
     ) -> None:
         error_type = _ERROR_TYPES.get(status, "server_error")
-        payload = _dumps(
+        payload = dumps(
             {"error": {"code": status, "message": message, "type": error_type}}
         )
         self.send_response(status)
@@ -703,224 +491,3 @@ class _Handler(BaseHTTPRequestHandler):
     def _record_hangup(self) -> None:
         if self._record is not None and not self.owner._closing.is_set():
             self._record.client_disconnected = True
-
-
-# --- wire formats --------------------------------------------------------------------
-
-
-def _dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def _rough_tokens(value: Any) -> int:
-    """A token count for ``usage``: about four characters per token."""
-    return max(1, len(json.dumps(value, ensure_ascii=False)) // 4) if value else 0
-
-
-def _token(length: int = 32) -> str:
-    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-    return "".join(secrets.choice(alphabet) for _ in range(length))
-
-
-class _Encoder(ABC):
-    """Turns a reply into the bytes of one API's stream or JSON answer."""
-
-    @abstractmethod
-    def opening(self) -> Iterator[bytes]:
-        """The events before the first delta."""
-
-    @abstractmethod
-    def delta(self, step: ScriptedDelta) -> bytes:
-        """The event carrying one delta."""
-
-    @abstractmethod
-    def closing(self, finish_reason: str) -> Iterator[bytes]:
-        """The events after the last delta."""
-
-    @abstractmethod
-    def whole(self, finish_reason: str) -> dict[str, Any]:
-        """The whole answer as one JSON object, for ``stream: false``."""
-
-
-class _ChatEncoder(_Encoder):
-    """Chat Completions, as llama.cpp's llama-server sends them."""
-
-    def __init__(
-        self, *, model: str, tool_name: str, include_usage: bool, prompt_tokens: int
-    ) -> None:
-        self.model = model
-        self.tool_name = tool_name
-        self.include_usage = include_usage
-        self.prompt_tokens = prompt_tokens
-        self.id = f"chatcmpl-{_token()}"
-        self.created = int(time.time())
-        self.content: list[str] = []
-        self.tool_calls: dict[int, tuple[str, list[str]]] = {}
-        self.sent = 0
-
-    def _envelope(self, obj: str, body: dict[str, Any]) -> dict[str, Any]:
-        return {
-            **body,
-            "created": self.created,
-            "id": self.id,
-            "model": self.model,
-            "system_fingerprint": "b0-unknown",
-            "object": obj,
-        }
-
-    def _chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
-        choice = {"finish_reason": finish_reason, "index": 0, "delta": delta}
-        chunk = self._envelope("chat.completion.chunk", {"choices": [choice]})
-        return b"data: " + _dumps(chunk) + b"\n\n"
-
-    def _usage(self) -> dict[str, int]:
-        return {
-            "completion_tokens": self.sent,
-            "prompt_tokens": self.prompt_tokens,
-            "total_tokens": self.sent + self.prompt_tokens,
-        }
-
-    def opening(self) -> Iterator[bytes]:
-        yield self._chunk({"role": "assistant", "content": None})
-
-    def delta(self, step: ScriptedDelta) -> bytes:
-        self.sent += 1
-        if step.tool_call is None:
-            self.content.append(step.text)
-            return self._chunk({"content": step.text})
-        index = step.tool_call
-        call: dict[str, Any] = {"index": index}
-        if index not in self.tool_calls:
-            self.tool_calls[index] = (_token(), [])
-            call["id"] = self.tool_calls[index][0]
-            call["type"] = "function"
-            call["function"] = {"name": self.tool_name, "arguments": step.text}
-        else:
-            call["function"] = {"arguments": step.text}
-        self.tool_calls[index][1].append(step.text)
-        return self._chunk({"tool_calls": [call]})
-
-    def closing(self, finish_reason: str) -> Iterator[bytes]:
-        yield self._chunk({}, finish_reason)
-        if self.include_usage:
-            usage = self._envelope(
-                "chat.completion.chunk", {"choices": [], "usage": self._usage()}
-            )
-            yield b"data: " + _dumps(usage) + b"\n\n"
-        yield b"data: [DONE]\n\n"
-
-    def whole(self, finish_reason: str) -> dict[str, Any]:
-        message: dict[str, Any] = {
-            "role": "assistant",
-            "content": "".join(self.content) if self.content else None,
-        }
-        if self.tool_calls:
-            message["tool_calls"] = [
-                {
-                    "type": "function",
-                    "function": {"name": self.tool_name, "arguments": "".join(parts)},
-                    "id": call_id,
-                }
-                for _, (call_id, parts) in sorted(self.tool_calls.items())
-            ]
-        choice = {"finish_reason": finish_reason, "index": 0, "message": message}
-        return self._envelope(
-            "chat.completion", {"choices": [choice], "usage": self._usage()}
-        )
-
-
-class _ResponsesEncoder(_Encoder):
-    """The Responses API, as llama.cpp's llama-server sends it (text only)."""
-
-    def __init__(self, *, model: str, prompt_tokens: int) -> None:
-        self.model = model
-        self.prompt_tokens = prompt_tokens
-        self.id = f"resp_{_token()}"
-        self.item_id = f"msg_{_token()}"
-        self.created = int(time.time())
-        self.text: list[str] = []
-        self.sent = 0
-
-    @staticmethod
-    def _event(kind: str, body: dict[str, Any]) -> bytes:
-        data = _dumps({"type": kind, **body})
-        return b"event: " + kind.encode() + b"\ndata: " + data + b"\n\n"
-
-    def _part(self) -> dict[str, Any]:
-        text = "".join(self.text)
-        return {"type": "output_text", "annotations": [], "logprobs": [], "text": text}
-
-    def _item(self, status: str) -> dict[str, Any]:
-        return {
-            "type": "message",
-            "status": status,
-            "id": self.item_id,
-            "content": [self._part()],
-            "role": "assistant",
-        }
-
-    def _response(self, finish_reason: str) -> dict[str, Any]:
-        truncated = finish_reason == "length"
-        status = "incomplete" if truncated else "completed"
-        details = {"reason": "max_output_tokens"} if truncated else None
-        return {
-            "id": self.id,
-            "object": "response",
-            "created_at": self.created,
-            "status": status,
-            "incomplete_details": details,
-            "model": self.model,
-            "output": [self._item(status)],
-            "usage": {
-                "input_tokens": self.prompt_tokens,
-                "output_tokens": self.sent,
-                "total_tokens": self.prompt_tokens + self.sent,
-            },
-        }
-
-    def opening(self) -> Iterator[bytes]:
-        stub = {"id": self.id, "object": "response", "status": "in_progress"}
-        yield self._event("response.created", {"response": stub})
-        yield self._event("response.in_progress", {"response": stub})
-        item = {
-            "content": [],
-            "id": self.item_id,
-            "role": "assistant",
-            "status": "in_progress",
-            "type": "message",
-        }
-        yield self._event("response.output_item.added", {"item": item})
-        yield self._event(
-            "response.content_part.added",
-            {"item_id": self.item_id, "part": {"type": "output_text", "text": ""}},
-        )
-
-    def delta(self, step: ScriptedDelta) -> bytes:
-        self.sent += 1
-        if step.tool_call is not None:
-            return b""  # tool-call deltas are scripted for Chat Completions only
-        self.text.append(step.text)
-        return self._event(
-            "response.output_text.delta", {"item_id": self.item_id, "delta": step.text}
-        )
-
-    def closing(self, finish_reason: str) -> Iterator[bytes]:
-        text = "".join(self.text)
-        yield self._event(
-            "response.output_text.done", {"item_id": self.item_id, "text": text}
-        )
-        yield self._event(
-            "response.content_part.done",
-            {"item_id": self.item_id, "part": self._part()},
-        )
-        response = self._response(finish_reason)
-        yield self._event("response.output_item.done", {"item": response["output"][0]})
-        kind = (
-            "response.incomplete"
-            if response["status"] == "incomplete"
-            else "response.completed"
-        )
-        yield self._event(kind, {"response": response})
-
-    def whole(self, finish_reason: str) -> dict[str, Any]:
-        return self._response(finish_reason)

@@ -1,0 +1,840 @@
+"""One run of a structured call: the request, the pipeline and its views.
+
+Private to :mod:`rxstruct.structured`. A :class:`Run` owns one streamed
+request and the pipeline it feeds::
+
+    SDK chunks ─► text deltas ─► accumulate_json ─► snapshots ─┬─► partials
+                                                              ├─► items, fields
+    end of stream: snapshots complete (their views flush) ─► Finished ─► final
+
+The reading is pull-driven: :meth:`Run.read_sync` and :meth:`Run.read_async`
+are generators that read one chunk of the SDK stream per step, in the
+caller's thread or task, and push it through the pipeline synchronously.
+Whoever iterates them (a ``for`` loop, ``result()``, a background thread of
+``connect()``) is where the reading runs. Closing a reader closes the HTTP
+response.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar
+
+import anyio
+import openai
+import reactivex
+from reactivex import Observable, abc
+from reactivex import operators as ops
+from reactivex.disposable import Disposable
+from reactivex.subject import Subject
+
+from . import operators as rxs
+from ._operators.fields import FieldCompleted
+from ._operators.lists import ListItem
+from ._schema import WireFormat
+from .exceptions import (
+    ContentFilterError,
+    IncompleteJsonError,
+    RefusalError,
+    RxStructError,
+    SourceError,
+    StreamStalledError,
+    UsageError,
+)
+from .json import JsonSnapshot, format_path
+
+__all__ = [
+    "FinalResult",
+    "Finished",
+    "Mode",
+    "PartialUpdate",
+    "Request",
+    "Run",
+    "StreamEvent",
+]
+
+_T = TypeVar("_T")
+
+Mode = Literal["json_schema", "tools", "responses"]
+"""How the schema is sent: Chat Completions ``response_format``, a forced tool
+call, or the Responses API ``text.format``."""
+
+
+# --- events ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartialUpdate(Generic[_T]):
+    """A new partial value, on the events stream.
+
+    Example:
+        >>> PartialUpdate(value=["Ad"])
+        PartialUpdate(value=['Ad'], kind='partial')
+    """
+
+    value: _T
+    """The partial value (a ``Partial[Model]``, or a list of them)."""
+
+    kind: Literal["partial"] = "partial"
+    """Discriminator."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finished:
+    """How the request ended: finish reason, token usage and timing.
+
+    Example:
+        >>> f = Finished(finish_reason="stop", chunks=12, deltas=10, duration=2.0,
+        ...              time_to_first_token=0.5)
+        >>> f.truncated, round(f.deltas_per_second, 2)
+        (False, 6.67)
+    """
+
+    finish_reason: str | None
+    """``"stop"``, ``"length"`` (the token limit cut it), ``"tool_calls"``,
+    ``"content_filter"``, ...; ``None`` if the server sent none. Responses API
+    endings are mapped to the same words."""
+
+    chunks: int
+    """How many stream events (SSE messages) arrived."""
+
+    deltas: int
+    """How many text deltas fed the decoder."""
+
+    duration: float
+    """Seconds from sending the request to the end of the stream."""
+
+    time_to_first_token: float | None = None
+    """Seconds from sending the request to the first text delta."""
+
+    usage: Any = None
+    """The provider's token usage object, when it sent one."""
+
+    model: str | None = None
+    """The model the server says answered."""
+
+    response_id: str | None = None
+    """The ``id`` of the completion or response."""
+
+    other_tool_calls: int = 0
+    """Tool mode: how many further tool calls the model made in parallel
+    (ignored: only the first call's arguments are decoded)."""
+
+    kind: Literal["finished"] = "finished"
+    """Discriminator."""
+
+    @property
+    def truncated(self) -> bool:
+        """The model stopped at its token limit."""
+        return self.finish_reason == "length"
+
+    @property
+    def deltas_per_second(self) -> float:
+        """Text deltas (about one token each) per second of generation."""
+        start = self.time_to_first_token or 0.0
+        span = self.duration - start
+        return self.deltas / span if span > 0 else 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class FinalResult(Generic[_T]):
+    """The validated final value, the last event of a successful run.
+
+    Example:
+        >>> FinalResult(value=42)
+        FinalResult(value=42, kind='final')
+    """
+
+    value: _T
+    """The response model instance, fully validated."""
+
+    kind: Literal["final"] = "final"
+    """Discriminator."""
+
+
+StreamEvent = (
+    PartialUpdate[Any] | ListItem[Any] | FieldCompleted | Finished | FinalResult[Any]
+)
+"""Everything the events stream carries, told apart by ``kind``."""
+
+
+# --- the request -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Request:
+    """Everything one structured call sends, and how to read its answer."""
+
+    wire: WireFormat
+    messages: Sequence[Mapping[str, Any]]
+    model: str
+    mode: Mode
+    max_tokens: int | None
+    temperature: float | None
+    context: Mapping[str, Any] | None
+    stall_timeout: float | None
+    extra_body: Mapping[str, object] | None
+    items_path: str | None
+    item_type: Any
+
+    def chat_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "messages": list(self.messages),
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        if self.mode == "tools":
+            kwargs["tools"] = [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": self.wire.name,
+                        "parameters": self.wire.schema,
+                        "strict": self.wire.strict,
+                    },
+                }
+            ]
+            kwargs["tool_choice"] = {
+                "type": "function",
+                "function": {"name": self.wire.name},
+            }
+        else:
+            kwargs["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": self.wire.name,
+                    "schema": self.wire.schema,
+                    "strict": self.wire.strict,
+                },
+            }
+        if self.max_tokens is not None:
+            kwargs["max_tokens"] = self.max_tokens
+        self._common(kwargs)
+        return kwargs
+
+    def responses_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "input": list(self.messages),
+            "stream": True,
+            "text": {
+                "format": {
+                    "type": "json_schema",
+                    "name": self.wire.name,
+                    "schema": self.wire.schema,
+                    "strict": self.wire.strict,
+                }
+            },
+        }
+        if self.max_tokens is not None:
+            kwargs["max_output_tokens"] = self.max_tokens
+        self._common(kwargs)
+        return kwargs
+
+    def _common(self, kwargs: dict[str, Any]) -> None:
+        if self.temperature is not None:
+            kwargs["temperature"] = self.temperature
+        if self.extra_body:
+            kwargs["extra_body"] = dict(self.extra_body)
+
+
+# --- reading SDK chunks --------------------------------------------------------------
+
+
+class _Progress:
+    """What has been read of one stream."""
+
+    def __init__(self) -> None:
+        self.chunks = 0
+        self.deltas = 0
+        self.finish_reason: str | None = None
+        self.usage: Any = None
+        self.model: str | None = None
+        self.response_id: str | None = None
+        self.refusal: list[str] = []
+        self.other_tool_calls: set[int] = set()
+        self.started = time.monotonic()
+        self.first_token: float | None = None
+
+    def note(self, response_id: Any, model: Any, usage: Any) -> None:
+        if response_id and self.response_id is None:
+            self.response_id = str(response_id)
+        if model and self.model is None:
+            self.model = str(model)
+        if usage is not None:
+            self.usage = usage
+
+    def finished(self) -> Finished:
+        ttft = None if self.first_token is None else self.first_token - self.started
+        return Finished(
+            finish_reason=self.finish_reason,
+            chunks=self.chunks,
+            deltas=self.deltas,
+            duration=time.monotonic() - self.started,
+            time_to_first_token=ttft,
+            usage=self.usage,
+            model=self.model,
+            response_id=self.response_id,
+            other_tool_calls=len(self.other_tool_calls),
+        )
+
+
+def _chat_text(chunk: Any, progress: _Progress, tools: bool) -> str | None:
+    progress.note(
+        getattr(chunk, "id", None),
+        getattr(chunk, "model", None),
+        getattr(chunk, "usage", None),
+    )
+    for choice in getattr(chunk, "choices", None) or ():
+        if getattr(choice, "index", 0) != 0:
+            continue
+        if choice.finish_reason:
+            progress.finish_reason = str(choice.finish_reason)
+        delta = getattr(choice, "delta", None)
+        refusal = getattr(delta, "refusal", None)
+        if isinstance(refusal, str) and refusal:
+            progress.refusal.append(refusal)
+        if not tools:
+            content = getattr(delta, "content", None)
+            return content if isinstance(content, str) and content else None
+        pieces: list[str] = []
+        for call in getattr(delta, "tool_calls", None) or ():
+            if call.index != 0:
+                progress.other_tool_calls.add(call.index)
+            elif call.function is not None and call.function.arguments:
+                pieces.append(call.function.arguments)
+        return "".join(pieces) or None
+    return None
+
+
+_INCOMPLETE = {"max_output_tokens": "length", "content_filter": "content_filter"}
+
+
+def _responses_text(event: Any, progress: _Progress) -> str | None:
+    kind = getattr(event, "type", None)
+    if kind == "response.output_text.delta":
+        delta = getattr(event, "delta", None)
+        return delta if isinstance(delta, str) and delta else None
+    if kind == "response.refusal.delta":
+        delta = getattr(event, "delta", None)
+        if isinstance(delta, str) and delta:
+            progress.refusal.append(delta)
+        return None
+    response = getattr(event, "response", None)
+    if response is not None:
+        progress.note(
+            getattr(response, "id", None),
+            getattr(response, "model", None),
+            getattr(response, "usage", None),
+        )
+    if kind == "response.completed":
+        progress.finish_reason = "stop"
+    elif kind == "response.incomplete":
+        details = getattr(response, "incomplete_details", None)
+        reason = str(getattr(details, "reason", None) or "incomplete")
+        progress.finish_reason = _INCOMPLETE.get(reason, reason)
+    elif kind == "response.failed":
+        error = getattr(response, "error", None)
+        message = getattr(error, "message", None) or "the response failed"
+        raise SourceError(f"the model server reported: {message}")
+    elif kind == "error":
+        message = getattr(event, "message", None) or "an error event"
+        raise SourceError(f"the model server reported: {message}")
+    return None
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    """An SDK or HTTP-layer timeout (the HTTP library's class is not imported)."""
+    if isinstance(exc, openai.APITimeoutError | TimeoutError):
+        return True
+    return any(cls.__name__ == "TimeoutException" for cls in type(exc).__mro__)
+
+
+def source_error(exc: Exception) -> SourceError:
+    """The provider's or HTTP library's exception as a :class:`SourceError`."""
+    if isinstance(exc, openai.APIStatusError):
+        body = exc.body
+        detail = body.get("message") if isinstance(body, dict) else None
+        return SourceError(
+            f"the model server answered HTTP {exc.status_code}: "
+            f"{detail or exc.message}",
+            cause=exc,
+            status_code=exc.status_code,
+        )
+    if isinstance(exc, openai.APIConnectionError) and not _is_timeout(exc):
+        reason = exc.__cause__ or exc
+        return SourceError(
+            f"the connection to the model server failed: {reason}", cause=exc
+        )
+    return SourceError(f"the model server failed: {exc!r}", cause=exc)
+
+
+def _cut(sdk_stream: Any) -> None:
+    """Shut down the socket under a sync SDK stream (wakes a blocked reader)."""
+    response = getattr(sdk_stream, "response", None)
+    if response is None or getattr(response, "is_closed", True):
+        return
+    network = response.extensions.get("network_stream")
+    sock = network.get_extra_info("socket") if network is not None else None
+    if isinstance(sock, socket.socket):
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed
+
+
+# --- the run -----------------------------------------------------------------------
+
+_IDLE, _RUNNING, _DONE = "idle", "running", "done"
+
+
+class Run:
+    """One request and the views on it; see the module docstring."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.state = _IDLE
+        self.error: BaseException | None = None
+        self.final: Any = None
+        self.finished: Finished | None = None
+        self.done = threading.Event()
+        self.reader: int | None = None  # the thread reading the request
+        self.closed_by_consumer = False
+        self._lock = threading.RLock()
+        self._progress = _Progress()
+        self._last: JsonSnapshot | None = None
+        self._sdk_stream: Any = None
+        self._stop = False
+        self._ending = False
+        self._scope: anyio.CancelScope | None = None
+        self._tokens: Subject[str] = Subject()
+        self._snapshots: Subject[JsonSnapshot] = Subject()
+        self._partials: Subject[Any] = Subject()
+        self._tail: Subject[Finished | FinalResult[Any]] = Subject()
+        wire = request.wire
+        # The one place the pipeline decodes the text. The wire is always a
+        # JSON object, so prose before it ("2 recipes:", "Sure!") is never taken
+        # for the value.
+        decoded = self._tokens.pipe(rxs.accumulate_json(expect="object"))
+        decoded.subscribe(self._on_snapshot, self._on_error, self._on_end)
+        self._snapshots.pipe(
+            # The end of the text repeats the last snapshot: not a new partial.
+            ops.filter(_news),
+            rxs.to_partial(wire.wire_model),
+            rxs.distinct_fields(),  # a chunk that changed nothing shown: no partial
+            ops.map(wire.unwrap),
+        ).subscribe(self._partials.on_next, lambda _: None, self._partials.on_completed)
+
+    # -- views
+
+    def _view(
+        self,
+        attach: Callable[[abc.ObserverBase[Any]], abc.DisposableBase],
+        late: Callable[[abc.ObserverBase[Any]], None],
+    ) -> Observable[Any]:
+        def subscribe(
+            observer: abc.ObserverBase[Any],
+            scheduler: abc.SchedulerBase | None = None,
+        ) -> abc.DisposableBase:
+            with self._lock:
+                if self.state != _DONE:
+                    return attach(observer)
+            late(observer)
+            return Disposable()
+
+        return Observable(subscribe)
+
+    def _end_received(self, observer: abc.ObserverBase[Any]) -> None:
+        """A late subscriber to a view of what was received: how it ended."""
+        if self.error is not None and not self._outcome_error():
+            observer.on_error(_as_exception(self.error))
+        else:
+            observer.on_completed()
+
+    def _outcome_error(self) -> bool:
+        """The run ended with an error about the answer, not the transport."""
+        return self.finished is not None
+
+    def partials(self) -> Observable[Any]:
+        return self._view(
+            lambda observer: self._partials.subscribe(observer), self._end_received
+        )
+
+    def items(self, path: str | None, item_type: Any) -> Observable[ListItem[Any]]:
+        operator = rxs.new_list_items(item_type, path=path)
+        return self._view(
+            lambda observer: self._snapshots.pipe(operator).subscribe(observer),
+            self._end_received,
+        )
+
+    def fields(self, *patterns: str) -> Observable[FieldCompleted]:
+        operator = rxs.completed_fields(*patterns)
+        return self._view(
+            lambda observer: self._snapshots.pipe(operator).subscribe(observer),
+            self._end_received,
+        )
+
+    def finish(self) -> Observable[Finished]:
+        def late(observer: abc.ObserverBase[Any]) -> None:
+            if self.finished is not None:
+                observer.on_next(self.finished)
+                observer.on_completed()
+            else:
+                observer.on_error(_as_exception(self.error))
+
+        return self._view(
+            lambda observer: self._tail.pipe(
+                ops.filter(lambda event: isinstance(event, Finished))
+            ).subscribe(observer),
+            late,
+        )
+
+    def final_view(self) -> Observable[Any]:
+        def late(observer: abc.ObserverBase[Any]) -> None:
+            if self.error is not None:
+                observer.on_error(_as_exception(self.error))
+            else:
+                observer.on_next(self.final)
+                observer.on_completed()
+
+        return self._view(
+            lambda observer: self._tail.pipe(
+                ops.filter(lambda event: isinstance(event, FinalResult)),
+                ops.map(_final_value),
+            ).subscribe(observer),
+            late,
+        )
+
+    def events(self) -> Observable[StreamEvent]:
+        request = self.request
+        item_views: list[Observable[Any]] = []
+        if request.item_type is not None:
+            item_views.append(
+                self._snapshots.pipe(
+                    rxs.new_list_items(request.item_type, path=request.items_path)
+                )
+            )
+        live = reactivex.merge(
+            self._partials.pipe(ops.map(lambda value: PartialUpdate(value=value))),
+            *item_views,
+            self._snapshots.pipe(rxs.completed_fields()),
+            self._tail,
+        )
+
+        def late(observer: abc.ObserverBase[Any]) -> None:
+            if self.finished is not None:
+                observer.on_next(self.finished)
+            if self.error is not None:
+                observer.on_error(_as_exception(self.error))
+            else:
+                observer.on_next(FinalResult(value=self.final))
+                observer.on_completed()
+
+        return self._view(lambda observer: live.subscribe(observer), late)
+
+    # -- the pipeline's ends
+
+    def _on_snapshot(self, snapshot: JsonSnapshot) -> None:
+        self._last = snapshot
+        self._snapshots.on_next(snapshot)
+
+    def _on_error(self, error: Exception) -> None:
+        if self._ending and isinstance(error, IncompleteJsonError):
+            self._on_end()  # the answer ended unfinished: say why, in the final
+            return
+        self.fail(error)
+
+    def fail(self, error: BaseException) -> None:
+        """End the run with a transport or JSON error: every view gets it."""
+        with self._lock:
+            if self.state == _DONE:
+                return
+            self.state = _DONE
+            self.error = error
+        exc = _as_exception(error)
+        self._snapshots.on_error(exc)
+        self._partials.on_error(exc)
+        self._tail.on_error(exc)
+        self.done.set()
+
+    def _complete_tokens(self) -> None:
+        self._ending = True
+        self._tokens.on_completed()
+
+    def _on_end(self) -> None:
+        finished = self._progress.finished()
+        outcome: Exception | None = None
+        final: Any = None
+        try:
+            final = self._final()
+        except Exception as error:
+            outcome = error
+        # The attempt's verdict is known and no view has been told it ended:
+        # the place where a re-ask (max_retries, issue 13) starts another
+        # attempt instead of ending the views.
+        #
+        # Every view of what was received ends first (a debounce on a partial
+        # view flushes here), so that the final is the last thing delivered.
+        self._snapshots.on_completed()
+        if outcome is not None:
+            with self._lock:
+                self.state = _DONE
+                self.error = outcome
+                self.finished = finished
+            self._tail.on_next(finished)
+            self._tail.on_error(outcome)
+            self.done.set()
+            return
+        with self._lock:
+            self.state = _DONE
+            self.final = final
+            self.finished = finished
+        self._tail.on_next(finished)
+        self._tail.on_next(FinalResult(value=final))
+        self._tail.on_completed()
+        self.done.set()
+
+    def _final(self) -> Any:
+        progress = self._progress
+        last = self._last
+        text = last.text if last is not None else ""
+        if progress.refusal:
+            refusal = "".join(progress.refusal)
+            raise RefusalError(f"the model refused: {refusal}", refusal=refusal)
+        if progress.finish_reason == "content_filter":
+            raise ContentFilterError(
+                "the provider's content filter stopped the answer "
+                f"(finish_reason='content_filter') after {len(text)} characters",
+                raw=text,
+            )
+        if last is None or not last.complete:
+            raise self._incomplete(last)
+        request = self.request
+        value = (
+            reactivex.just(last)
+            .pipe(rxs.validate_final(request.wire.wire_model, context=request.context))
+            .run()
+        )
+        return request.wire.unwrap(value)
+
+    def _incomplete(self, last: JsonSnapshot | None) -> IncompleteJsonError:
+        text = last.text if last is not None else ""
+        open_path = last.open_path if last is not None else None
+        where = (
+            "before any JSON value"
+            if last is None or not last.has_value
+            else "inside the value at "
+            + (format_path(open_path) if open_path else "(root)")
+        )
+        if self._progress.finish_reason == "length":
+            limit = self.request.max_tokens
+            said = f", max_tokens={limit}" if limit is not None else ""
+            reason = (
+                f"the token limit cut the answer (finish_reason='length'{said}): "
+                f"the stream ended {where}"
+            )
+        else:
+            ended = self._progress.finish_reason
+            reason = f"the stream ended {where} (finish_reason={ended!r})"
+        return IncompleteJsonError(reason, text, len(text), open_path=open_path)
+
+    # -- reading
+
+    def begin(self) -> None:
+        with self._lock:
+            if self.state != _IDLE:
+                raise UsageError(
+                    "this structured stream has already been read; its outcome is "
+                    "in result() / get_final_response(). Call rs.stream() again "
+                    "for a new request."
+                )
+            self.state = _RUNNING
+            self.reader = threading.get_ident()
+            self._progress = _Progress()
+
+    def _chunk(self, chunk: Any) -> None:
+        progress = self._progress
+        progress.chunks += 1
+        mode = self.request.mode
+        if mode == "responses":
+            text = _responses_text(chunk, progress)
+        else:
+            text = _chat_text(chunk, progress, tools=mode == "tools")
+        if text is not None:
+            if progress.first_token is None:
+                progress.first_token = time.monotonic()
+            progress.deltas += 1
+            self._tokens.on_next(text)
+
+    def _cancelled(self) -> None:
+        self.closed_by_consumer = True
+        progress = self._progress
+        error = SourceError(
+            "the request was closed by the consumer before the answer ended "
+            f"(after {progress.chunks} chunks)"
+        )
+        try:
+            self.fail(error)
+        except Exception:  # a view without on_error re-raised it
+            pass  # whatever interrupted the reading is already on its way up
+
+    def _stalled(self) -> None:
+        timeout = self.request.stall_timeout or 0.0
+        chunks = self._progress.chunks
+        self.fail(
+            StreamStalledError(
+                f"no chunk from the model server for {timeout:g} s "
+                f"(after {chunks} chunks); the request was closed",
+                timeout=timeout,
+                chunks=chunks,
+            )
+        )
+
+    def read_sync(self, client: openai.OpenAI) -> Generator[None, None, None]:
+        """Read the request in this thread, one chunk per step."""
+        self.begin()
+        request = self.request
+        if request.stall_timeout is not None:
+            # A read timeout is exactly "no bytes for stall_timeout seconds".
+            client = client.with_options(timeout=request.stall_timeout)
+        sdk_stream: Any = None
+        try:
+            try:
+                if request.mode == "responses":
+                    sdk_stream = client.responses.create(**request.responses_kwargs())
+                else:
+                    sdk_stream = client.chat.completions.create(**request.chat_kwargs())
+                self._sdk_stream = sdk_stream
+                for chunk in sdk_stream:
+                    self._chunk(chunk)
+                    if self.state == _DONE or self._stop:
+                        break
+                    yield
+            except Exception as exc:
+                self._read_failed(exc)
+            else:
+                if self._stop:
+                    self._cancelled()
+                elif self.state == _RUNNING:
+                    self._complete_tokens()
+        finally:
+            self._sdk_stream = None
+            if sdk_stream is not None:
+                try:
+                    sdk_stream.close()
+                except Exception:  # the connection is already broken
+                    pass
+            if self.state == _RUNNING:  # interrupted: closed, Ctrl-C, a raising view
+                self._cancelled()
+
+    async def read_async(
+        self, client: openai.AsyncOpenAI
+    ) -> AsyncGenerator[None, None]:
+        """Read the request in this task (asyncio or trio), one chunk per step."""
+        self.begin()
+        request = self.request
+        stall = request.stall_timeout
+        sdk_stream: Any = None
+
+        def deadline() -> float:
+            return anyio.current_time() + stall if stall is not None else float("inf")
+
+        try:
+            try:
+                with anyio.CancelScope(deadline=deadline()) as scope:
+                    self._scope = scope
+                    if request.mode == "responses":
+                        sdk_stream = await client.responses.create(
+                            **request.responses_kwargs()
+                        )
+                    else:
+                        sdk_stream = await client.chat.completions.create(
+                            **request.chat_kwargs()
+                        )
+                while not scope.cancelled_caught and not self._stop:
+                    # One scope per read, never open across a yield: the
+                    # consumer's own time is not counted and never cancelled.
+                    with anyio.CancelScope(deadline=deadline()) as scope:
+                        self._scope = scope
+                        try:
+                            chunk = await sdk_stream.__anext__()
+                        except StopAsyncIteration:
+                            break
+                    self._scope = None
+                    if scope.cancelled_caught:
+                        break
+                    self._chunk(chunk)
+                    if self.state == _DONE:
+                        break
+                    yield
+                if self.state == _RUNNING and (scope.cancelled_caught or self._stop):
+                    if self._stop:
+                        self._cancelled()
+                    else:
+                        self._stalled()
+            except Exception as exc:
+                self._read_failed(exc)
+            else:
+                if self.state == _RUNNING:
+                    self._complete_tokens()
+        finally:
+            self._scope = None
+            if sdk_stream is not None:
+                with anyio.CancelScope(shield=True):
+                    try:
+                        await sdk_stream.close()
+                    except Exception:  # the connection is already broken
+                        pass
+            if self.state == _RUNNING:  # interrupted: cancelled, closed, raising view
+                self._cancelled()
+
+    def _read_failed(self, exc: Exception) -> None:
+        if self.state == _DONE:
+            return
+        if self._stop:
+            self._cancelled()
+        elif _is_timeout(exc):
+            self._stalled()
+        elif isinstance(exc, RxStructError):
+            self.fail(exc)
+        elif isinstance(exc, openai.OpenAIError) or type(exc).__module__.startswith(
+            ("httpx", "httpcore")
+        ):
+            self.fail(source_error(exc))
+        else:
+            raise exc  # a view's own bug: the caller sees it
+
+    def stop(self) -> None:
+        """Close the request from anywhere: the reader stops and hangs up."""
+        with self._lock:
+            if self.state == _IDLE:
+                self.state = _RUNNING
+                self._stop = True
+                self._cancelled()
+                return
+            self._stop = True
+        scope = self._scope
+        if scope is not None:
+            scope.cancel()
+        sdk_stream = self._sdk_stream
+        if sdk_stream is not None:
+            _cut(sdk_stream)
+
+
+def _news(snapshot: JsonSnapshot) -> bool:
+    return bool(snapshot.changed) or not snapshot.done
+
+
+def _final_value(event: Finished | FinalResult[Any]) -> Any:
+    return event.value if isinstance(event, FinalResult) else None
+
+
+def _as_exception(error: BaseException | None) -> Exception:
+    if isinstance(error, Exception):
+        return error
+    return SourceError(f"the request was interrupted ({type(error).__name__})")

@@ -42,7 +42,14 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
-from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+)
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
@@ -333,41 +340,47 @@ def from_blocking_iterable(
 
         def on_stall() -> None:
             assert stall_timeout is not None
-            reading.cut()
-            emitter.error(_stalled(stall_timeout, items))
+            try:  # the error first, so that it wins over the cut stream's
+                emitter.error(_stalled(stall_timeout, items))
+            finally:
+                reading.cut()
 
         def read(_: abc.SchedulerBase, __: Any = None) -> None:
             nonlocal items
             iterable: Iterable[_T] | None = None
-            iterator: object = None
+            iterator: Iterator[_T] | None = None
             failure: Exception | None = None
             try:
-                iterable = source() if callable(source) else source
-                if not reading.attach(iterable):
-                    return
-                iterator = it = iter(iterable)
-                while not emitter.stopped:
+                try:
+                    iterable = source() if callable(source) else source
+                    if not reading.attach(iterable):
+                        return
+                    iterator = iter(iterable)
+                except Exception as exc:  # the factory failed
+                    failure = exc
+                while iterator is not None and not emitter.stopped:
                     try:
-                        item = next(it)
+                        item = next(iterator)
                     except StopIteration:
+                        break
+                    except Exception as exc:  # the stream failed
+                        failure = exc
                         break
                     items += 1
                     if watchdog is not None:
                         watchdog.busy()
+                    # Not inside an except: what the subscriber's handlers raise
+                    # propagates to this thread (or the caller), never rerouted.
                     if not emitter.next(item):
                         return
                     if watchdog is not None:
                         watchdog.touch()
-            except Exception as exc:  # from the factory or the iteration
-                failure = exc
             finally:
                 if watchdog is not None:
                     watchdog.stop()
                 reading.detach()
                 if iterable is not None:
                     _close_blocking(iterator, iterable)
-            # Outside the try: a subscriber's on_error / on_completed raising
-            # propagates to this thread (or the caller), it is not rerouted.
             if failure is not None:
                 emitter.error(failure)
             else:
@@ -504,7 +517,7 @@ def from_async_iterable(
 
         async def read(timers: abc.SchedulerBase | None) -> None:
             iterable: AsyncIterable[_T] | None = None
-            iterator: object = None
+            iterator: AsyncIterator[_T] | None = None
             failure: Exception | None = None
             items = 0
             watchdog: _Watchdog | None = None
@@ -516,22 +529,30 @@ def from_async_iterable(
                     lambda: on_stall(items),
                 )
             try:
-                iterable = await _open_async(source)
-                iterator = it = aiter(iterable)
-                while not emitter.stopped:
+                try:
+                    iterable = await _open_async(source)
+                    iterator = aiter(iterable)
+                except Exception as exc:  # the factory failed
+                    failure = exc
+                while iterator is not None and not emitter.stopped:
                     try:
-                        item = await anext(it)
+                        item = await anext(iterator)
                     except StopAsyncIteration:
+                        break
+                    except Exception as exc:  # the stream failed
+                        failure = exc
                         break
                     items += 1
                     if watchdog is not None:
                         watchdog.busy()
-                    if not emitter.next(item):
+                    try:
+                        if not emitter.next(item):
+                            return
+                    except Exception as exc:  # the subscriber's on_error raised
+                        _report(asyncio.get_running_loop(), exc, task)
                         return
                     if watchdog is not None:
                         watchdog.touch()
-            except Exception as exc:  # from the factory or the iteration
-                failure = exc
             finally:
                 if watchdog is not None:
                     watchdog.stop()
@@ -547,8 +568,10 @@ def from_async_iterable(
 
         def on_stall(items: int) -> None:
             assert stall_timeout is not None
-            cancel()
-            emitter.error(_stalled(stall_timeout, items))
+            try:  # the error first, so that it wins over the cancelled stream's
+                emitter.error(_stalled(stall_timeout, items))
+            finally:
+                cancel()
 
         def start(timers: abc.SchedulerBase | None) -> None:
             nonlocal task, loop

@@ -17,6 +17,7 @@ from .observers import (
     Outcome,
     advance_until,
     collect,
+    loop_errors,
     subscribe,
     thread_errors,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "list_documents",
     "list_of_models",
     "load",
+    "loop_errors",
     "mean_profile_events",
     "p90_transient_bytes",
     "run_chunks",

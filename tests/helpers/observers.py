@@ -6,6 +6,7 @@ wait that a green test never reaches.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -114,3 +115,16 @@ def thread_errors() -> Iterator[ThreadErrors]:
         yield caught
     finally:
         threading.excepthook = previous
+
+
+@contextmanager
+def loop_errors() -> Iterator[list[dict[str, Any]]]:
+    """What reaches the running event loop's exception handler inside the block."""
+    loop = asyncio.get_running_loop()
+    reported: list[dict[str, Any]] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _, context: reported.append(context))
+    try:
+        yield reported
+    finally:
+        loop.set_exception_handler(previous)

@@ -16,7 +16,14 @@ from reactivex.testing import TestScheduler
 
 import rxstruct as rs
 from rxstruct.sources import from_async_iterable, from_blocking_iterable
-from tests.helpers import WAIT, Outcome, collect, subscribe, thread_errors
+from tests.helpers import (
+    WAIT,
+    Outcome,
+    collect,
+    loop_errors,
+    subscribe,
+    thread_errors,
+)
 
 
 class Boom(Exception):
@@ -151,6 +158,15 @@ class TestBlockingIterable:
             from_blocking_iterable(["a"]).subscribe(on_completed=boom)
             errors = caught.wait_for(1)
         assert [type(error) for error in errors] == [Boom]
+
+    def test_on_next_raising_without_on_error_reaches_excepthook(self) -> None:
+        """No on_error: the default one raises again; reported, stream closed."""
+        source = Blocking(["a", "b"])
+        with thread_errors() as caught:
+            from_blocking_iterable(source).subscribe(boom)
+            errors = caught.wait_for(1)
+        assert [type(error) for error in errors] == [Boom]
+        assert source.closed.wait(WAIT)
 
     def test_on_error_raising_reaches_threading_excepthook(self) -> None:
         def lines() -> Iterator[str]:
@@ -305,18 +321,22 @@ class TestAsyncIterable:
         assert threads == {threading.get_ident()}
 
     async def test_on_completed_raising_reaches_the_loop_handler(self) -> None:
-        loop = asyncio.get_running_loop()
-        reported: list[dict[str, Any]] = []
-        previous = loop.get_exception_handler()
-        loop.set_exception_handler(lambda _, context: reported.append(context))
-        try:
+        with loop_errors() as reported:
             source = AsyncSource(["a"], then_wait=False)
             outcome = await gather(from_async_iterable(source), on_completed=boom)
-            await anyio.sleep(0)
-        finally:
-            loop.set_exception_handler(previous)
         assert outcome.completed
         assert [type(context["exception"]) for context in reported] == [Boom]
+
+    async def test_on_next_raising_without_on_error_reaches_the_loop_handler(
+        self,
+    ) -> None:
+        source = AsyncSource(["a", "b"])
+        with loop_errors() as reported:
+            from_async_iterable(source).subscribe(boom)
+            with anyio.fail_after(WAIT):
+                await source.closed.wait()
+        assert [type(context["exception"]) for context in reported] == [Boom]
+        assert not source.waiting.is_set()
 
     def test_without_a_loop_is_a_usage_error(self) -> None:
         outcome = collect(from_async_iterable(AsyncSource(["a"])))

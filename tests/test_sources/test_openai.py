@@ -37,6 +37,7 @@ from tests.helpers import (
     Outcome,
     advance_until,
     collect,
+    loop_errors,
     subscribe,
     thread_errors,
 )
@@ -546,31 +547,33 @@ class TestSubscriberErrors:
         assert seen == USER
 
     @pytest.mark.anyio
+    def test_on_next_raising_without_on_error_reaches_excepthook(self) -> None:
+        with serve([USER]) as (server, client), thread_errors() as caught:
+            tokens = from_chat_completion(client, model="local", messages=MESSAGES)
+            tokens.subscribe(boom)
+            errors = caught.wait_for(1)
+            assert server.requests[0].wait_finished(WAIT)
+        assert [type(error) for error in errors] == [Boom]
+
+    @pytest.mark.anyio
     async def test_async_on_completed_raising_reaches_the_loop_handler(
         self,
     ) -> None:
-        loop = asyncio.get_running_loop()
-        reported: list[dict[str, Any]] = []
-        previous = loop.get_exception_handler()
-        loop.set_exception_handler(lambda _, context: reported.append(context))
         finished = anyio.Event()
 
         def on_completed() -> None:
             finished.set()
             boom()
 
-        try:
-            with ScriptedLLMServer([USER]) as server:
-                async with openai.AsyncOpenAI(
-                    base_url=server.base_url, api_key="local", max_retries=0
-                ) as client:
-                    from_chat_completion(
-                        client, model="local", messages=MESSAGES
-                    ).subscribe(on_completed=on_completed)
-                    with anyio.fail_after(WAIT):
-                        await finished.wait()
-        finally:
-            loop.set_exception_handler(previous)
+        with loop_errors() as reported, ScriptedLLMServer([USER]) as server:
+            async with openai.AsyncOpenAI(
+                base_url=server.base_url, api_key="local", max_retries=0
+            ) as client:
+                from_chat_completion(
+                    client, model="local", messages=MESSAGES
+                ).subscribe(on_completed=on_completed)
+                with anyio.fail_after(WAIT):
+                    await finished.wait()
         assert [type(context["exception"]) for context in reported] == [Boom]
 
 

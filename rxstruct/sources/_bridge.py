@@ -18,14 +18,17 @@ They share these rules:
   ``on_completed`` is sent, and nothing after it or after disposal.
 - **Cancellation.** Disposing the subscription stops the reading and closes
   the iterator (``close()`` / ``aclose()``) and then the iterable, if they
-  have those methods: an HTTP stream goes back to its server at once. How
-  prompt that is for each kind is said in each function.
+  have those methods: an HTTP stream's connection is closed at once, and the
+  server stops sending. How prompt that is for each kind is said in each
+  function.
 - **Stalls.** With ``stall_timeout``, a stream that yields nothing for that
   many seconds is closed and :class:`~rxstruct.StreamStalledError` is sent to
   ``on_error``. Time the subscriber spends in ``on_next`` does not count. The
   timer runs on the scheduler given to ``subscribe`` (a ``TestScheduler``
-  makes stalls a matter of virtual time); without one on a
-  ``TimeoutScheduler`` (blocking reader) or on the event loop (async reader).
+  makes stalls a matter of virtual time), unless that one can only wait by
+  blocking its thread (``ImmediateScheduler``, ``CurrentThreadScheduler``);
+  by default on a ``TimeoutScheduler`` (blocking reader) or on the event loop
+  (async reader).
 - **Errors in the stream** (the factory or the iteration raising) go to
   ``on_error`` as they are. An exception raised by the subscriber's
   ``on_next`` goes to ``on_error`` too, as in ``reactivex`` sources. An

@@ -88,6 +88,12 @@ def replay(
     (a timer thread per wait). An ``ImmediateScheduler`` cannot wait: a delta
     due later ends the stream with a :class:`~rxstruct.UsageError`.
 
+    An exception raised by the subscriber's ``on_next`` ends the replay
+    through ``on_error``; one raised by its ``on_error`` or ``on_completed``
+    propagates to whoever runs the scheduler's action: the caller of
+    ``subscribe`` on a ``CurrentThreadScheduler``, ``threading.excepthook`` on
+    a timer thread.
+
     .. code-block:: text
 
         events:  (0.5, '{"a"') (1.25, ': 1') (3.0, '}')

@@ -6,7 +6,9 @@ arrive (``None`` and empty deltas are skipped) and completes when the server
 ends the stream. Disposing the subscription closes the HTTP stream. Share one
 request among several pipelines with ``reactivex.operators.share()``.
 
-Failures arrive through ``on_error``, never as exceptions from ``subscribe``:
+Failures of the stream arrive through ``on_error``, never as exceptions from
+``subscribe`` (an exception raised by the subscriber's own handlers is another
+matter: see :func:`~rxstruct.sources.from_blocking_iterable`):
 
 - the provider's errors (an error status, a dropped connection, a timeout) as a
   :class:`~rxstruct.SourceError` whose ``.cause`` is the SDK's exception and

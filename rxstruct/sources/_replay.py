@@ -15,7 +15,7 @@ from reactivex.disposable import Disposable, SerialDisposable
 from reactivex.scheduler import ImmediateScheduler, TimeoutScheduler
 
 from ..exceptions import UsageError
-from ._bridge import Emitter
+from ._emitter import Emitter
 
 __all__ = ["Recording", "demo_recording_path", "load_recording", "replay"]
 

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
 import anyio
 import pytest
+from reactivex import abc
 from reactivex import operators as ops
-from reactivex.scheduler import CurrentThreadScheduler
+from reactivex.scheduler import (
+    CurrentThreadScheduler,
+    ImmediateScheduler,
+    NewThreadScheduler,
+)
 from reactivex.scheduler.eventloop import AsyncIOThreadSafeScheduler
 from reactivex.testing import TestScheduler
 
@@ -151,6 +156,26 @@ class TestBlockingIterable:
     def test_stall_timeout_must_be_positive(self) -> None:
         with pytest.raises(rs.UsageError, match="stall_timeout"):
             from_blocking_iterable([], stall_timeout=0)
+
+    @pytest.mark.parametrize(
+        "make_scheduler",
+        [ImmediateScheduler, CurrentThreadScheduler, NewThreadScheduler],
+        ids=lambda make: make.__name__,
+    )
+    def test_ten_thousand_items_on_any_scheduler(
+        self, make_scheduler: Callable[[], abc.SchedulerBase]
+    ) -> None:
+        """One loop reads them all: no recursion per item (issue 11.2)."""
+        tokens = from_blocking_iterable(range(10_000), scheduler=make_scheduler())
+        outcome = collect(tokens)
+        assert outcome.values == list(range(10_000)) and outcome.completed
+
+    def test_ten_thousand_items_in_virtual_time(self) -> None:
+        scheduler = TestScheduler()
+        tokens = from_blocking_iterable(range(10_000), scheduler=scheduler)
+        results = scheduler.start(lambda: tokens)
+        assert len(results.messages) == 10_001
+        assert results.messages[-1].value.kind == "C"
 
     def test_on_completed_raising_reaches_threading_excepthook(self) -> None:
         """On the reader thread, a failing on_completed is reported, not lost."""

@@ -79,6 +79,24 @@ AsyncSource = (
 BlockingSource = Iterable[_T] | Callable[[], Iterable[_T]]
 
 
+def _hand_over(emitter: Emitter[_T], watchdog: Watchdog | None, item: _T) -> bool:
+    """Send ``item``, the stall clock held meanwhile; ``False`` once ended."""
+    if watchdog is None:
+        return emitter.next(item)
+    watchdog.busy()
+    if not emitter.next(item):
+        return False
+    watchdog.touch()
+    return True
+
+
+def _end(emitter: Emitter[Any], failure: Exception | None) -> None:
+    if failure is not None:
+        emitter.error(failure)
+    else:
+        emitter.completed()
+
+
 def _stalled(timeout: float, items: int) -> StreamStalledError:
     return StreamStalledError(
         f"nothing arrived for {timeout:g} s (after {items} items); "
@@ -242,24 +260,17 @@ def from_blocking_iterable(
                         failure = exc
                         break
                     items += 1
-                    if watchdog is not None:
-                        watchdog.busy()
                     # Not inside an except: what the subscriber's handlers raise
                     # propagates to this thread (or the caller), never rerouted.
-                    if not emitter.next(item):
+                    if not _hand_over(emitter, watchdog, item):
                         return
-                    if watchdog is not None:
-                        watchdog.touch()
             finally:
                 if watchdog is not None:
                     watchdog.stop()
                 reading.detach()
                 if iterable is not None:
                     _close_blocking(iterator, iterable)
-            if failure is not None:
-                emitter.error(failure)
-            else:
-                emitter.completed()
+            _end(emitter, failure)
 
         if stall_timeout is not None:
             timers = _timer_scheduler(scheduler_) or TimeoutScheduler.singleton()
@@ -418,26 +429,19 @@ def from_async_iterable(
                         failure = exc
                         break
                     items += 1
-                    if watchdog is not None:
-                        watchdog.busy()
                     try:
-                        if not emitter.next(item):
+                        if not _hand_over(emitter, watchdog, item):
                             return
                     except Exception as exc:  # the subscriber's on_error raised
                         _report(asyncio.get_running_loop(), exc, task)
                         return
-                    if watchdog is not None:
-                        watchdog.touch()
             finally:
                 if watchdog is not None:
                     watchdog.stop()
                 if iterable is not None:
                     await _close_async(iterator, iterable)
             try:
-                if failure is not None:
-                    emitter.error(failure)
-                else:
-                    emitter.completed()
+                _end(emitter, failure)
             except Exception as exc:  # the subscriber's own handler raised
                 _report(asyncio.get_running_loop(), exc, task)
 

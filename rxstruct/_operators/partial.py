@@ -153,9 +153,7 @@ def validate_final_(
                 except Exception as exc:  # a validator raising something else
                     gate.error(exc)
                     return
-                gate.is_open = False  # nothing from upstream may follow the result
-                observer.on_next(result)
-                observer.on_completed()
+                gate.last(result)  # nothing from upstream may follow the result
 
             def on_next(item: Any) -> None:
                 nonlocal last

@@ -12,9 +12,10 @@ from typing import Any
 
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable, SerialDisposable
-from reactivex.scheduler import TimeoutScheduler
+from reactivex.scheduler import ImmediateScheduler, TimeoutScheduler
 
 from ..exceptions import UsageError
+from ._emitter import Emitter
 
 __all__ = ["Recording", "demo_recording_path", "load_recording", "replay"]
 
@@ -79,9 +80,45 @@ def replay(
     """An observable that emits each delta at its recorded time, then completes.
 
     Times are relative to subscription and divided by ``speed`` (2.0 replays
-    twice as fast). Each subscription replays from the start.
+    twice as fast, ``math.inf`` at once). Each subscription replays from the
+    start. The deltas due at the same moment are emitted together, in order,
+    by one scheduled action, and there is at most one timer at a time, so any
+    number of deltas replays without recursion on any scheduler: the
+    ``scheduler`` given, else the subscription's, else a ``TimeoutScheduler``
+    (a timer thread per wait). An ``ImmediateScheduler`` cannot wait: a delta
+    due later ends the stream with a :class:`~rxstruct.UsageError`.
+
+    An exception raised by the subscriber's ``on_next`` ends the replay
+    through ``on_error``; one raised by its ``on_error`` or ``on_completed``
+    propagates to whoever runs the scheduler's action: the caller of
+    ``subscribe`` on a ``CurrentThreadScheduler``, ``threading.excepthook`` on
+    a timer thread.
+
+    .. code-block:: text
+
+        events:  (0.5, '{"a"') (1.25, ': 1') (3.0, '}')
+                 [            replay(events)            ]
+        out:     ----'{"a"'-------': 1'-----------------'}'|
+
+    Args:
+        events: ``(seconds, delta)`` pairs, or a :class:`Recording`.
+        speed: Divides every time.
+        scheduler: Where the deltas are emitted (see above).
+
+    Returns:
+        A cold observable of the deltas.
+
+    Raises:
+        UsageError: ``speed`` is not positive (raised at once).
+
+    Example:
+        >>> from reactivex import operators as ops
+        >>> from reactivex.scheduler import CurrentThreadScheduler
+        >>> events = [(0.0, '{"a"'), (0.0, ": 1"), (0.01, "}")]
+        >>> replay(events, scheduler=CurrentThreadScheduler()).pipe(ops.to_list()).run()
+        ['{"a"', ': 1', '}']
     """
-    if speed <= 0:
+    if not speed > 0:
         raise UsageError(f"speed must be positive, got {speed!r}")
     items: Sequence[tuple[float, str]] = (
         events.events() if isinstance(events, Recording) else list(events)
@@ -92,35 +129,53 @@ def replay(
         scheduler_: abc.SchedulerBase | None = None,
     ) -> abc.DisposableBase:
         sched = scheduler or scheduler_ or TimeoutScheduler.singleton()
-        pending = SerialDisposable()
+        emitter = Emitter(observer)
         start = sched.now
-        lock = threading.Lock()
-        newest = -1
+        position = 0
+        timer = SerialDisposable()
+        # Held while a run emits and stores its successor's timer: a timer that
+        # fires at once on another thread waits here, so it can never store its
+        # own successor before this run stores it (which would cancel it).
+        lock = threading.RLock()
 
-        def step(position: int) -> None:
-            nonlocal newest
-            if position >= len(items):
-                observer.on_completed()
-                return
-            due = start + timedelta(seconds=items[position][0] / speed)
-
-            def emit(_: abc.SchedulerBase, __: Any = None) -> abc.DisposableBase | None:
-                observer.on_next(items[position][1])
-                step(position + 1)
-                return None
-
-            scheduled = sched.schedule_absolute(due, emit)
-            # On a threaded scheduler (the default) this step's timer may already
-            # have fired and scheduled the next: never let it replace a newer one.
+        def run(now_scheduler: abc.SchedulerBase, _: Any = None) -> None:
+            nonlocal position
             with lock:
-                if position > newest:
-                    newest = position
-                    pending.disposable = scheduled
+                while position < len(items):
+                    seconds, text = items[position]
+                    due = start + timedelta(seconds=seconds / speed)
+                    if due > now_scheduler.now:
+                        if emitter.stopped:
+                            return
+                        if isinstance(now_scheduler, ImmediateScheduler):
+                            emitter.error(_cannot_wait(position, due - start))
+                            return
+                        timer.disposable = now_scheduler.schedule_absolute(due, run)
+                        return
+                    position += 1
+                    if not emitter.next(text):
+                        return
+                emitter.completed()
 
-        step(0)
-        return Disposable(pending.dispose)
+        with lock:
+            timer.disposable = sched.schedule(run)
+
+        def dispose() -> None:
+            emitter.stop()
+            timer.dispose()
+
+        return Disposable(dispose)
 
     return Observable(subscribe)
+
+
+def _cannot_wait(position: int, after: timedelta) -> UsageError:
+    return UsageError(
+        f"replay() cannot wait on an ImmediateScheduler: delta #{position} is due "
+        f"{after.total_seconds():g} s after subscription; use a "
+        "CurrentThreadScheduler to wait on this thread, a TestScheduler for "
+        "virtual time, or speed=math.inf to emit everything at once"
+    )
 
 
 def demo_recording_path() -> Path:

@@ -6,7 +6,9 @@ arrive (``None`` and empty deltas are skipped) and completes when the server
 ends the stream. Disposing the subscription closes the HTTP stream. Share one
 request among several pipelines with ``reactivex.operators.share()``.
 
-Failures arrive through ``on_error``, never as exceptions from ``subscribe``:
+Failures of the stream arrive through ``on_error``, never as exceptions from
+``subscribe`` (an exception raised by the subscriber's own handlers is another
+matter: see :func:`~rxstruct.sources.from_blocking_iterable`):
 
 - the provider's errors (an error status, a dropped connection, a timeout) as a
   :class:`~rxstruct.SourceError` whose ``.cause`` is the SDK's exception and
@@ -20,20 +22,28 @@ error here: all its deltas are emitted, then completion, and
 :class:`~rxstruct.IncompleteJsonError`. The finish reason itself is handed to
 ``on_finish``, just before completion, in a :class:`StreamEnded`.
 
-Sync and async clients:
+Sync and async clients: this module maps the OpenAI events to text; reading
+the SDK's stream is the job of the bridges in :mod:`rxstruct.sources`, whose
+rules (threads, loops, cancellation, stall timer, a subscriber's own errors)
+apply here as they are:
 
-- ``openai.OpenAI``: the blocking read runs on its own thread (a
-  ``NewThreadScheduler`` thread per subscription, or the ``scheduler`` given),
-  never on the subscriber's scheduler, since it holds its thread for the
-  whole stream. Notifications arrive on that thread (a stall error on a
-  timer thread).
-- ``openai.AsyncOpenAI``: the stream is read by a task on the asyncio event
-  loop the client belongs to: the loop of ``scheduler`` (an
-  ``AsyncIOScheduler``), else of the subscription's scheduler, else the loop
-  running where ``subscribe`` is called. There is no private loop, because an
-  async client's connections belong to one loop. Notifications arrive on that
-  loop; disposing cancels the task. Without a loop, ``on_error`` gets a
-  :class:`~rxstruct.UsageError`.
+- ``openai.OpenAI``: :func:`~rxstruct.sources.from_blocking_iterable`. The
+  blocking read runs on its own thread (a ``NewThreadScheduler`` thread per
+  subscription, or the ``scheduler`` given), never on the subscriber's
+  scheduler, since it holds its thread for the whole stream. Notifications
+  arrive on that thread (a stall error on the timer's). Disposing shuts the
+  socket down, which wakes the reading thread at once.
+- ``openai.AsyncOpenAI``: :func:`~rxstruct.sources.from_async_iterable`. The
+  stream is read by a task on the asyncio event loop the client belongs to:
+  the loop of ``scheduler`` (an ``AsyncIOScheduler``), else of the
+  subscription's scheduler, else the loop running where ``subscribe`` is
+  called. There is no private loop, because an async client's connections
+  belong to one loop. Notifications arrive on that loop; disposing cancels
+  the task. Without a loop, ``on_error`` gets a :class:`~rxstruct.UsageError`.
+
+The stall timer runs on the scheduler given to ``subscribe``, if any (a
+``TestScheduler`` puts it in virtual time), else on a ``TimeoutScheduler``
+(sync client) or on the event loop (async client).
 
 Example, against the scripted server of :mod:`rxstruct.testing`::
 
@@ -53,21 +63,15 @@ Example, against the scripted server of :mod:`rxstruct.testing`::
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import socket
-import threading
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import anyio
 from reactivex import Observable, abc
-from reactivex.disposable import CompositeDisposable, Disposable, SerialDisposable
-from reactivex.scheduler import NewThreadScheduler, TimeoutScheduler
 
 from ..exceptions import SourceError, StreamStalledError, UsageError
+from ._bridge import from_async_iterable, from_blocking_iterable
 
 try:
     import openai
@@ -175,8 +179,7 @@ def from_chat_completion(
     kwargs = _streaming_kwargs(create_kwargs)
     return _source(
         client,
-        open_sync=lambda c: c.chat.completions.create(**kwargs),
-        open_async=lambda c: c.chat.completions.create(**kwargs),
+        create=lambda: client.chat.completions.create(**kwargs),
         extract=_chat_content,
         stall_timeout=stall_timeout,
         on_finish=on_finish,
@@ -231,8 +234,7 @@ def from_tool_call_arguments(
 
     return _source(
         client,
-        open_sync=lambda c: c.chat.completions.create(**kwargs),
-        open_async=lambda c: c.chat.completions.create(**kwargs),
+        create=lambda: client.chat.completions.create(**kwargs),
         extract=extract,
         stall_timeout=stall_timeout,
         on_finish=on_finish,
@@ -281,8 +283,7 @@ def from_responses(
     kwargs = _streaming_kwargs(create_kwargs)
     return _source(
         client,
-        open_sync=lambda c: c.responses.create(**kwargs),
-        open_async=lambda c: c.responses.create(**kwargs),
+        create=lambda: client.responses.create(**kwargs),
         extract=_responses_text,
         stall_timeout=stall_timeout,
         on_finish=on_finish,
@@ -392,8 +393,22 @@ def _responses_text(event: Any, progress: _Progress) -> str | None:
     return None
 
 
-def _source_error(exc: openai.OpenAIError) -> SourceError:
-    """The provider's exception, wrapped with a message that says what failed."""
+def _source_error(exc: Exception) -> Exception:
+    """An error of the stream, said in the words of a model server.
+
+    The SDK's exceptions become a :class:`~rxstruct.SourceError` whose message
+    says what failed; a stall is reworded; anything else (a subscriber's own
+    exception, a ``SourceError`` from an event) passes unchanged.
+    """
+    if isinstance(exc, StreamStalledError):
+        return StreamStalledError(
+            f"no chunk from the model server for {exc.timeout:g} s "
+            f"(after {exc.chunks} chunks); the request was closed",
+            timeout=exc.timeout,
+            chunks=exc.chunks,
+        )
+    if not isinstance(exc, openai.OpenAIError):
+        return exc
     if isinstance(exc, openai.APIStatusError):
         body = exc.body
         detail = body.get("message") if isinstance(body, dict) else None
@@ -413,15 +428,6 @@ def _source_error(exc: openai.OpenAIError) -> SourceError:
     return SourceError(f"the model server failed: {exc}", cause=exc)
 
 
-def _stalled(timeout: float, progress: _Progress) -> StreamStalledError:
-    return StreamStalledError(
-        f"no chunk from the model server for {timeout:g} s "
-        f"(after {progress.chunks} chunks); the request was closed",
-        timeout=timeout,
-        chunks=progress.chunks,
-    )
-
-
 # --- building the observable -------------------------------------------------------
 
 
@@ -431,323 +437,80 @@ def _streaming_kwargs(create_kwargs: dict[str, Any]) -> dict[str, Any]:
     return {**create_kwargs, "stream": True}
 
 
+def _cut(stream: Any) -> None:
+    """Shut the socket of a sync stream down, to wake a thread blocked reading it.
+
+    Closing an httpx response from another thread does not wake a thread
+    blocked reading it; shutting the socket down does (the read sees end of
+    file). The bridge calls this only while the stream is being read, so a
+    connection that went back to the pool is never touched.
+    """
+    response = getattr(stream, "response", None)
+    if response is None or response.is_closed:
+        return
+    network = response.extensions.get("network_stream")
+    sock = network.get_extra_info("socket") if network is not None else None
+    if isinstance(sock, socket.socket):
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed
+
+
 def _source(
     client: openai.OpenAI | openai.AsyncOpenAI,
     *,
-    open_sync: Callable[[openai.OpenAI], Any],
-    open_async: Callable[[openai.AsyncOpenAI], Awaitable[Any]],
+    create: Callable[[], Any],
     extract: Extract,
     stall_timeout: float | None,
     on_finish: Callable[[StreamEnded], None] | None,
     scheduler: abc.SchedulerBase | None,
 ) -> Observable[str]:
-    if stall_timeout is not None and not stall_timeout > 0:
-        raise UsageError(f"stall_timeout must be positive, got {stall_timeout!r}")
+    """Text deltas out of the events of ``create()``'s stream, sync or async.
+
+    ``create`` is the SDK call, the same for both kinds of client: it returns
+    a ``Stream`` for ``openai.OpenAI`` and a coroutine of an ``AsyncStream``
+    for ``openai.AsyncOpenAI``; the bridge reads either.
+    """
     if not isinstance(client, openai.OpenAI | openai.AsyncOpenAI):
         raise UsageError(
             f"client must be an openai.OpenAI or openai.AsyncOpenAI, got {client!r}"
+        )
+    events: Observable[Any]
+    if isinstance(client, openai.AsyncOpenAI):
+        events = from_async_iterable(
+            create, stall_timeout=stall_timeout, scheduler=scheduler
+        )
+    else:
+        events = from_blocking_iterable(
+            create, stall_timeout=stall_timeout, interrupt=_cut, scheduler=scheduler
         )
 
     def subscribe(
         observer: abc.ObserverBase[str],
         scheduler_: abc.SchedulerBase | None = None,
     ) -> abc.DisposableBase:
-        emitter = _Emitter(observer, on_finish)
-        if isinstance(client, openai.AsyncOpenAI):
-            loop = _event_loop(scheduler, scheduler_)
-            if loop is None:
-                emitter.error(
-                    UsageError(
-                        "an AsyncOpenAI source needs an asyncio event loop: "
-                        "subscribe inside a coroutine, or pass "
-                        "scheduler=AsyncIOScheduler(loop)"
-                    )
-                )
-                return Disposable()
-            return _read_async(
-                lambda: open_async(client), extract, emitter, stall_timeout, loop
-            )
-        return _read_sync(
-            lambda: open_sync(client),
-            extract,
-            emitter,
-            stall_timeout,
-            scheduler or NewThreadScheduler(),
-        )
+        progress = _Progress()
+
+        def on_next(event: Any) -> None:
+            progress.chunks += 1
+            text = extract(event, progress)  # a SourceError ends the stream
+            if text is not None:
+                progress.deltas += 1
+                observer.on_next(text)
+
+        def on_error(exc: Exception) -> None:
+            observer.on_error(_source_error(exc))
+
+        def on_completed() -> None:
+            if on_finish is not None:
+                try:
+                    on_finish(progress.ended())
+                except Exception as exc:
+                    observer.on_error(exc)
+                    return
+            observer.on_completed()
+
+        return events.subscribe(on_next, on_error, on_completed, scheduler=scheduler_)
 
     return Observable(subscribe)
-
-
-class _Emitter:
-    """The notifications of one subscription, serialized, at most one end.
-
-    The reading thread and the stall timer may both want to end the stream; the
-    first one wins, and nothing is sent after it or after disposal.
-    """
-
-    def __init__(
-        self,
-        observer: abc.ObserverBase[str],
-        on_finish: Callable[[StreamEnded], None] | None,
-    ) -> None:
-        self._observer = observer
-        self._on_finish = on_finish
-        self._lock = threading.RLock()
-        self.stopped = False  # set without the lock by dispose()
-
-    def next(self, text: str, progress: _Progress) -> None:
-        with self._lock:
-            if not self.stopped:
-                progress.deltas += 1
-                self._observer.on_next(text)
-
-    def error(self, exc: Exception) -> None:
-        with self._lock:
-            if self.stopped:
-                return
-            self.stopped = True
-        self._observer.on_error(exc)
-
-    def complete(self, progress: _Progress) -> None:
-        with self._lock:
-            if self.stopped:
-                return
-            self.stopped = True
-        if self._on_finish is not None:
-            try:
-                self._on_finish(progress.ended())
-            except Exception as exc:
-                self._observer.on_error(exc)
-                return
-        self._observer.on_completed()
-
-
-# --- sync clients: a thread per stream --------------------------------------------
-
-
-class _Watchdog:
-    """Calls ``on_stall`` once nothing has been ``touch()``-ed for ``timeout`` s.
-
-    One timer per timeout period, not one per chunk: on expiry it re-arms for
-    whatever time is left since the last touch.
-    """
-
-    def __init__(self, timeout: float, on_stall: Callable[[], None]) -> None:
-        self._timeout = timeout
-        self._on_stall = on_stall
-        self._deadline = time.monotonic() + timeout
-        self._timer = SerialDisposable()
-        self._arm(timeout)
-
-    def touch(self) -> None:
-        self._deadline = time.monotonic() + self._timeout
-
-    def stop(self) -> None:
-        self._timer.dispose()  # also disposes any timer armed after this
-
-    def _arm(self, seconds: float) -> None:
-        timers = TimeoutScheduler.singleton()
-        self._timer.disposable = timers.schedule_relative(seconds, self._check)
-
-    def _check(self, _: abc.SchedulerBase, __: Any = None) -> None:
-        remaining = self._deadline - time.monotonic()
-        if remaining > 0:
-            self._arm(remaining)
-        else:
-            self._on_stall()
-
-
-class _SyncConnection:
-    """The stream being read, so another thread can cut its socket.
-
-    Closing an httpx response from another thread does not wake a thread
-    blocked reading it; shutting the socket down does (the read sees end of
-    file). Only done while the response is open, so a connection that went
-    back to the pool is never touched.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._stream: Any = None
-        self._cut = False
-
-    def attach(self, stream: Any) -> bool:
-        """Remember the stream; ``False`` if it was cut meanwhile (then close it)."""
-        with self._lock:
-            self._stream = stream
-            return not self._cut
-
-    def detach(self) -> None:
-        """The reader is done with the stream: nothing left to cut."""
-        with self._lock:
-            self._stream = None
-
-    def cut(self) -> None:
-        with self._lock:
-            self._cut = True
-            stream, self._stream = self._stream, None
-        response = getattr(stream, "response", None)
-        if response is None or response.is_closed:
-            return
-        network = response.extensions.get("network_stream")
-        sock = network.get_extra_info("socket") if network is not None else None
-        if isinstance(sock, socket.socket):
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already closed
-
-
-def _read_sync(
-    open_stream: Callable[[], Any],
-    extract: Extract,
-    emitter: _Emitter,
-    stall_timeout: float | None,
-    scheduler: abc.SchedulerBase,
-) -> abc.DisposableBase:
-    progress = _Progress()
-    connection = _SyncConnection()
-    watchdog: _Watchdog | None = None
-
-    def on_stall() -> None:
-        assert stall_timeout is not None
-        emitter.error(_stalled(stall_timeout, progress))
-        connection.cut()
-
-    def read(_: abc.SchedulerBase, __: Any = None) -> None:
-        stream: Any = None
-        try:
-            stream = open_stream()
-            if not connection.attach(stream):
-                return
-            for event in stream:
-                progress.chunks += 1
-                text = extract(event, progress)
-                if text is not None:
-                    emitter.next(text, progress)
-                if emitter.stopped:
-                    return
-                if watchdog is not None:
-                    # From here, not from the arrival: a slow subscriber is no stall.
-                    watchdog.touch()
-            emitter.complete(progress)
-        except openai.OpenAIError as exc:
-            emitter.error(_source_error(exc))
-        except Exception as exc:  # SourceError from an event, or a subscriber's
-            emitter.error(exc)
-        finally:
-            if watchdog is not None:
-                watchdog.stop()
-            connection.detach()
-            if stream is not None:
-                _close_quietly(stream)
-
-    if stall_timeout is not None:
-        watchdog = _Watchdog(stall_timeout, on_stall)
-    work = scheduler.schedule(read)
-
-    def dispose() -> None:
-        emitter.stopped = True
-        if watchdog is not None:
-            watchdog.stop()
-        connection.cut()
-
-    return CompositeDisposable(work, Disposable(dispose))
-
-
-def _close_quietly(stream: Any) -> None:
-    try:
-        stream.close()
-    except Exception:  # the connection is already broken; nothing to release
-        pass
-
-
-# --- async clients: a task on the client's loop -------------------------------------
-
-#: Running readers, so that they are not garbage-collected mid-stream.
-_RUNNING: set[asyncio.Future[None] | concurrent.futures.Future[None]] = set()
-
-
-def _event_loop(
-    *schedulers: abc.SchedulerBase | None,
-) -> asyncio.AbstractEventLoop | None:
-    for scheduler in schedulers:
-        # AsyncIOScheduler and AsyncIOThreadSafeScheduler keep their loop here.
-        loop = getattr(scheduler, "_loop", None)
-        if isinstance(loop, asyncio.AbstractEventLoop):
-            return loop
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-
-
-def _read_async(
-    open_stream: Callable[[], Awaitable[Any]],
-    extract: Extract,
-    emitter: _Emitter,
-    stall_timeout: float | None,
-    loop: asyncio.AbstractEventLoop,
-) -> abc.DisposableBase:
-    progress = _Progress()
-
-    def deadline() -> float:
-        if stall_timeout is None:
-            return float("inf")
-        return anyio.current_time() + stall_timeout
-
-    async def read() -> None:
-        stream: Any = None
-        try:
-            with anyio.CancelScope(deadline=deadline()) as scope:
-                stream = await open_stream()
-                while True:
-                    scope.deadline = deadline()  # a slow subscriber is no stall
-                    try:
-                        event = await stream.__anext__()
-                    except StopAsyncIteration:
-                        break
-                    progress.chunks += 1
-                    text = extract(event, progress)
-                    if text is not None:
-                        emitter.next(text, progress)
-                    if emitter.stopped:
-                        return
-            if scope.cancelled_caught:
-                assert stall_timeout is not None
-                emitter.error(_stalled(stall_timeout, progress))
-                return
-            emitter.complete(progress)
-        except openai.OpenAIError as exc:
-            emitter.error(_source_error(exc))
-        except Exception as exc:  # SourceError from an event, or a subscriber's
-            emitter.error(exc)
-        finally:
-            if stream is not None:
-                with anyio.CancelScope(shield=True):
-                    try:
-                        await stream.close()
-                    except Exception:
-                        pass  # the connection is already broken
-
-    cancel: Callable[[], object]
-    try:
-        on_loop = asyncio.get_running_loop() is loop
-    except RuntimeError:
-        on_loop = False
-    if on_loop:
-        task = loop.create_task(read())
-        _RUNNING.add(task)
-        task.add_done_callback(_RUNNING.discard)
-        cancel = task.cancel
-    else:  # subscribed from another thread; both cancel() calls are thread-safe
-        future = asyncio.run_coroutine_threadsafe(read(), loop)
-        _RUNNING.add(future)
-        future.add_done_callback(_RUNNING.discard)
-        cancel = future.cancel
-
-    def dispose() -> None:
-        emitter.stopped = True
-        cancel()
-
-    return Disposable(dispose)

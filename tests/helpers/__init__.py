@@ -3,6 +3,7 @@
 - :mod:`.json`: exact equality and partial consistency checks for decoder output;
 - :mod:`.recordings`: the real token streams in ``tests/fixtures``;
 - :mod:`.models`: pydantic models of the recordings' schemas;
+- :mod:`.observers`: what a subscription on another thread received, thread errors;
 - :mod:`.streams`: where values close in JSON text, chunked virtual-time runs;
 - :mod:`.work`: counting work (calls, memory) without clocks, for cost guards.
 """
@@ -11,6 +12,15 @@ from __future__ import annotations
 
 from .json import check_stream, consistent, feed_all, same
 from .models import MODELS
+from .observers import (
+    WAIT,
+    Outcome,
+    advance_until,
+    collect,
+    loop_errors,
+    subscribe,
+    thread_errors,
+)
 from .recordings import FIXTURES, NAMES, load, truncated
 from .streams import (
     chunk_of,
@@ -28,9 +38,13 @@ __all__ = [
     "FIXTURES",
     "MODELS",
     "NAMES",
+    "Outcome",
+    "WAIT",
+    "advance_until",
     "check_stream",
     "chunk_of",
     "closing_offset",
+    "collect",
     "consistent",
     "docstring_marble",
     "emitted_at",
@@ -38,10 +52,13 @@ __all__ = [
     "list_documents",
     "list_of_models",
     "load",
+    "loop_errors",
     "mean_profile_events",
     "p90_transient_bytes",
     "run_chunks",
     "same",
+    "subscribe",
+    "thread_errors",
     "truncated",
     "value_spans",
 ]

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 import openai
 import pytest
-import reactivex
+from pydantic import BaseModel
 from reactivex import Observable
 from reactivex import operators as ops
+from reactivex.scheduler import CurrentThreadScheduler
 from reactivex.scheduler.eventloop import AsyncIOScheduler
+from reactivex.testing import TestScheduler
 
 import rxstruct as rs
 from rxstruct.sources import (
@@ -28,11 +31,19 @@ from rxstruct.sources import (
     load_recording,
 )
 from rxstruct.testing import ScriptedDelta, ScriptedLLMServer, ScriptedReply
-from tests.helpers import FIXTURES
+from tests.helpers import (
+    FIXTURES,
+    WAIT,
+    Outcome,
+    advance_until,
+    collect,
+    loop_errors,
+    subscribe,
+    thread_errors,
+)
 
 MESSAGES = [{"role": "user", "content": "Extract the user as JSON."}]
 USER = ['{"na', 'me": "Ja', 'son", "age"', ": 1", "2}"]
-WAIT = 10.0  # seconds; a guard against hanging, never reached when green
 
 
 @contextmanager
@@ -44,50 +55,6 @@ def serve(
             base_url=server.base_url, api_key="local", max_retries=0
         ) as client:
             yield server, client
-
-
-@dataclass
-class Outcome:
-    """Everything one subscription received."""
-
-    values: list[Any] = field(default_factory=list)
-    error: Exception | None = None
-    completed: bool = False
-    done: threading.Event = field(default_factory=threading.Event)
-    count: threading.Condition = field(default_factory=threading.Condition)
-
-    def on_next(self, value: Any) -> None:
-        with self.count:
-            self.values.append(value)
-            self.count.notify_all()
-
-    def on_error(self, error: Exception) -> None:
-        self.error = error
-        self.done.set()
-
-    def on_completed(self) -> None:
-        self.completed = True
-        self.done.set()
-
-    def wait_for(self, n: int) -> None:
-        with self.count:
-            assert self.count.wait_for(lambda: len(self.values) >= n, WAIT)
-
-
-def subscribe(source: Observable[Any]) -> tuple[Outcome, reactivex.abc.DisposableBase]:
-    outcome = Outcome()
-    disposable = source.subscribe(
-        on_next=outcome.on_next,
-        on_error=outcome.on_error,
-        on_completed=outcome.on_completed,
-    )
-    return outcome, disposable
-
-
-def collect(source: Observable[Any]) -> Outcome:
-    outcome, _ = subscribe(source)
-    assert outcome.done.wait(WAIT), "the stream did not end"
-    return outcome
 
 
 class TestChatCompletion:
@@ -240,25 +207,52 @@ class TestChatCompletion:
         assert isinstance(error.cause, openai.APIConnectionError)
 
     def test_stall_is_a_stream_stalled_error(self) -> None:
-        """No chunk within stall_timeout: StreamStalledError, connection closed."""
+        """No chunk within stall_timeout: StreamStalledError, connection closed.
+
+        The stall timer runs on the subscription's scheduler: virtual time.
+        """
+        timers = TestScheduler()
         reply = ScriptedReply(deltas=USER, stall_after=2, stall_seconds=30)
         with serve([reply]) as (server, client):
-            outcome = collect(
-                from_chat_completion(
-                    client, model="local", messages=MESSAGES, stall_timeout=0.3
-                )
+            tokens = from_chat_completion(
+                client, model="local", messages=MESSAGES, stall_timeout=0.3
             )
+            outcome, _ = subscribe(tokens, scheduler=timers)
+            outcome.wait_for(2)
+            timers.advance_by(0.29)
+            assert not outcome.done.is_set()
+            advance_until(timers, 0.3, outcome.done)
             request = server.requests[0]
-            assert request.wait_finished(WAIT)
+            assert request.wait_finished(WAIT)  # not after the 30 s stall
             assert request.client_disconnected
         error = outcome.error
         assert isinstance(error, rs.StreamStalledError)
         assert error.timeout == 0.3
-        # Two deltas, then the stall; on a very busy machine the 0.3 s may run
-        # out sooner, so only the prefix is certain.
-        assert outcome.values == USER[: len(outcome.values)]
-        assert len(outcome.values) <= 2
-        assert error.chunks == len(outcome.values) + 1 or not outcome.values
+        assert outcome.values == USER[:2]
+        assert error.chunks == 3  # the role chunk and two deltas
+        assert "no chunk from the model server for 0.3 s" in str(error)
+
+    def test_time_in_on_next_is_no_stall(self) -> None:
+        """A subscriber slower than stall_timeout gets every delta (issue 11.3).
+
+        The server sends everything at once; on_next takes 0.6 s (real time,
+        on the real timer, as reported) with stall_timeout=0.3.
+        """
+        outcome = Outcome()
+
+        def slow(text: str) -> None:
+            if not outcome.values:
+                time.sleep(0.6)
+            outcome.on_next(text)
+
+        with serve([USER]) as (_, client):
+            tokens = from_chat_completion(
+                client, model="local", messages=MESSAGES, stall_timeout=0.3
+            )
+            tokens.subscribe(slow, outcome.on_error, outcome.on_completed)
+            assert outcome.done.wait(WAIT)
+        assert outcome.error is None
+        assert outcome.values == USER and outcome.completed
 
     def test_dispose_closes_the_connection(self) -> None:
         """Disposing mid-stream hangs up: the server stops sending."""
@@ -412,8 +406,6 @@ class TestAsyncClient:
 
     async def test_decodes_with_an_asyncio_scheduler(self) -> None:
         """Subscribing with an AsyncIOScheduler names the loop explicitly."""
-        import asyncio
-
         with ScriptedLLMServer([USER]) as server:
             async with openai.AsyncOpenAI(
                 base_url=server.base_url, api_key="local", max_retries=0
@@ -437,21 +429,33 @@ class TestAsyncClient:
         assert outcome.error.status_code == 500
 
     async def test_stall(self) -> None:
+        """The stall timer on a TestScheduler: the task is cancelled, closed."""
+        timers = TestScheduler()
         reply = ScriptedReply(deltas=USER, stall_after=1, stall_seconds=30)
         with ScriptedLLMServer([reply]) as server:
             async with openai.AsyncOpenAI(
                 base_url=server.base_url, api_key="local", max_retries=0
             ) as client:
-                outcome = await self.gather(
-                    from_chat_completion(
-                        client, model="local", messages=MESSAGES, stall_timeout=0.3
-                    )
-                )
+                outcome = Outcome()
+                first = anyio.Event()
+
+                def on_next(text: str) -> None:
+                    outcome.on_next(text)
+                    first.set()
+
+                from_chat_completion(
+                    client, model="local", messages=MESSAGES, stall_timeout=0.3
+                ).subscribe(on_next, outcome.on_error, scheduler=timers)
+                with anyio.fail_after(WAIT):
+                    await first.wait()  # the task restarted its clock and waits
+                timers.advance_by(0.3)
+                assert outcome.done.is_set()
                 request = server.requests[0]
                 finished = await anyio.to_thread.run_sync(request.wait_finished, WAIT)
                 assert finished and request.client_disconnected
         assert isinstance(outcome.error, rs.StreamStalledError)
-        assert outcome.values in ([], USER[:1])  # the stall comes after one delta
+        assert outcome.values == USER[:1]
+        assert outcome.error.chunks == 2  # the role chunk and one delta
 
     async def test_dispose_closes_the_connection(self) -> None:
         """Disposing cancels the reading task and closes the HTTP stream."""
@@ -486,6 +490,91 @@ class TestAsyncClient:
         anyio.run(client.close)
         assert isinstance(outcome.error, rs.UsageError)
         assert "event loop" in str(outcome.error)
+
+
+class User(BaseModel):
+    name: str
+    age: int
+
+
+class Boom(Exception):
+    """The subscriber's own failure."""
+
+
+def boom(*_: Any) -> None:
+    raise Boom("the subscriber failed")
+
+
+class TestSubscriberErrors:
+    """An exception in the subscriber's code surfaces, never vanishes (11.4)."""
+
+    def test_on_next_raising_on_the_final_value_reaches_on_error(self) -> None:
+        with serve([USER]) as (_, client):
+            tokens = from_chat_completion(client, model="local", messages=MESSAGES)
+            finals = tokens.pipe(rs.accumulate_json(), rs.validate_final(User))
+            outcome = Outcome()
+            finals.subscribe(boom, outcome.on_error, outcome.on_completed)
+            assert outcome.done.wait(WAIT), "the error was lost"
+        assert isinstance(outcome.error, Boom)
+        assert not outcome.completed
+
+    def test_without_on_error_it_reaches_threading_excepthook(self) -> None:
+        with serve([USER]) as (_, client), thread_errors() as caught:
+            tokens = from_chat_completion(client, model="local", messages=MESSAGES)
+            tokens.pipe(rs.accumulate_json(), rs.validate_final(User)).subscribe(boom)
+            errors = caught.wait_for(1)
+        assert [type(error) for error in errors] == [Boom]
+
+    def test_on_completed_raising_reaches_threading_excepthook(self) -> None:
+        with serve([USER]) as (_, client), thread_errors() as caught:
+            tokens = from_chat_completion(client, model="local", messages=MESSAGES)
+            tokens.subscribe(on_completed=boom)
+            errors = caught.wait_for(1)
+        assert [type(error) for error in errors] == [Boom]
+
+    def test_on_completed_raising_reaches_the_caller_on_its_thread(self) -> None:
+        """Read on the caller's thread, the error is raised to the caller."""
+        seen: list[str] = []
+        with serve([USER]) as (_, client):
+            tokens = from_chat_completion(
+                client,
+                model="local",
+                messages=MESSAGES,
+                scheduler=CurrentThreadScheduler(),
+            )
+            with pytest.raises(Boom):
+                tokens.subscribe(seen.append, on_completed=boom)
+        assert seen == USER
+
+    @pytest.mark.anyio
+    def test_on_next_raising_without_on_error_reaches_excepthook(self) -> None:
+        with serve([USER]) as (server, client), thread_errors() as caught:
+            tokens = from_chat_completion(client, model="local", messages=MESSAGES)
+            tokens.subscribe(boom)
+            errors = caught.wait_for(1)
+            assert server.requests[0].wait_finished(WAIT)
+        assert [type(error) for error in errors] == [Boom]
+
+    @pytest.mark.anyio
+    async def test_async_on_completed_raising_reaches_the_loop_handler(
+        self,
+    ) -> None:
+        finished = anyio.Event()
+
+        def on_completed() -> None:
+            finished.set()
+            boom()
+
+        with loop_errors() as reported, ScriptedLLMServer([USER]) as server:
+            async with openai.AsyncOpenAI(
+                base_url=server.base_url, api_key="local", max_retries=0
+            ) as client:
+                from_chat_completion(
+                    client, model="local", messages=MESSAGES
+                ).subscribe(on_completed=on_completed)
+                with anyio.fail_after(WAIT):
+                    await finished.wait()
+        assert [type(context["exception"]) for context in reported] == [Boom]
 
 
 class TestUsage:

@@ -27,6 +27,25 @@ from typing import Any, ForwardRef, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, create_model
 
+# The recorded streams' models are the tests' own (defined once).
+from tests.helpers.models import (
+    Idea,
+    Ideas,
+    LongText,
+    Meeting,
+    Numbers,
+    Outline,
+    Person,
+    RecipeItem,
+    Recipes,
+    Row,
+    Section,
+    Translation,
+    Translations,
+    Tree,
+    UserCase,
+)
+
 __all__ = [
     "FIXTURES",
     "SIZES",
@@ -48,17 +67,6 @@ SIZES: dict[str, int] = {
 # --- models ---------------------------------------------------------------------
 
 
-class Recipe(BaseModel):
-    name: str
-    prep_time_minutes: int
-    ingredients: list[str]
-    instructions: str
-
-
-class RecipeBook(BaseModel):
-    recipes: list[Recipe]
-
-
 class Document(BaseModel):
     title: str
     body: str
@@ -72,88 +80,20 @@ class Node(BaseModel):
     summary: str
 
 
-class Idea(BaseModel):
-    title: str
-    blurb: str
-
-
-class Ideas(BaseModel):
-    ideas: list[Idea]
-
-
-class Attendee(BaseModel):
-    name: str
-    email: str
-    twitter: str
-
-
-class Meeting(BaseModel):
-    users: list[Attendee]
-    date: str
-    location: str
-    budget: int
-    deadline: str
-
-
-class User(BaseModel):
-    name: str
-    age: int
-    category: Literal["admin", "user", "guest"]
-
-
-class Translation(BaseModel):
-    language: str
-    text: str
-    emoji: str
-
-
-class Translations(BaseModel):
-    translations: list[Translation]
-
-
-class Section(BaseModel):
-    heading: str
-    paragraphs: list[str]
-
-
-class Outline(BaseModel):
-    title: str
-    sections: list[Section]
-
-
-class Row(BaseModel):
-    id: int
-    price: float
-    qty: int
-    ratio: float
-    active: bool
-    note: str | None
-
-
-class Numbers(BaseModel):
-    rows: list[Row]
-
-
-class Branch(BaseModel):
-    name: str
-    value: int | None = None
-    children: list[Branch] = []
-
-
 # case -> (model, list field, item model); the truncated recordings (movies,
 # escapes) are left out: the limit and the final validation need valid JSON.
 _FIXTURE_MODELS: dict[
     str, tuple[type[BaseModel], str | None, type[BaseModel] | None]
 ] = {
-    "recipes": (RecipeBook, "recipes", Recipe),
+    "recipes": (Recipes, "recipes", RecipeItem),
     "ideas": (Ideas, "ideas", Idea),
-    "meeting": (Meeting, "users", Attendee),
-    "user": (User, None, None),
+    "meeting": (Meeting, "users", Person),
+    "user": (UserCase, None, None),
     "unicode": (Translations, "translations", Translation),
     "outline": (Outline, "sections", Section),
-    "longtext": (Document, None, None),
+    "longtext": (LongText, None, None),
     "numbers": (Numbers, "rows", Row),
-    "tree": (Branch, None, None),
+    "tree": (Tree, None, None),
 }
 
 
@@ -383,7 +323,7 @@ def synthetic_workload(shape: str, size: str, chunking: str) -> Workload:
     model: type[BaseModel]
     if shape == "recipes":
         text, ends = _recipes_text(target, _SEED)
-        model, list_path, item_model = RecipeBook, "recipes", Recipe
+        model, list_path, item_model = Recipes, "recipes", RecipeItem
     elif shape == "document":
         text, model = _document_text(target, _SEED), Document
     elif shape == "nested":

@@ -1,4 +1,7 @@
-"""Pydantic models of the recorded streams' schemas (tests/fixtures/README.md)."""
+"""Pydantic models of the recorded streams' schemas (tests/fixtures/README.md).
+
+Defined once for the tests and the benchmarks (benchmarks/workloads.py).
+"""
 
 from __future__ import annotations
 

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import Any, Literal, TypeVar, overload
 
 from pydantic import BaseModel, TypeAdapter
 from reactivex import Observable, abc
 
-if TYPE_CHECKING:  # names for the signatures only: the public ones live in rxstruct
-    from ._operators.fields import FieldCompleted
-    from ._operators.lists import ListItem
-    from ._partial import Partial
-    from .json import JsonSnapshot, PathPattern
+# Imported at run time, not only for type checking, so that
+# ``typing.get_type_hints`` resolves every signature of this module.
+from ._partial import Partial
+from .events import FieldCompleted, ListItem
+from .json import JsonSnapshot, PathPattern
 
 __all__: list[str] = [
     "accumulate_json",
@@ -81,7 +81,7 @@ def accumulate_json(
         {'n': 42} False
         {'n': 42} True
     """
-    from ._operators.json import accumulate_json_
+    from ._operators.accumulate_json import accumulate_json_
 
     return accumulate_json_(**decoder_options)
 
@@ -182,7 +182,7 @@ def to_partial(
         name='Ada' age=38
         name='Ada' age=38
     """
-    from ._operators.partial import to_partial_
+    from ._operators.to_partial import to_partial_
 
     return to_partial_(model, on_invalid)
 
@@ -243,7 +243,7 @@ def distinct_fields(
         name='Ada' age=38
         name='Ada' age=38
     """
-    from ._operators.distinct import distinct_fields_
+    from ._operators.distinct_fields import distinct_fields_
 
     return distinct_fields_(*paths)
 
@@ -329,7 +329,7 @@ def validate_final(
         >>> chunks.pipe(rs.accumulate_json(), rs.validate_final(User)).run()
         User(name='Ada', age=38)
     """
-    from ._operators.partial import validate_final_
+    from ._operators.validate_final import validate_final_
 
     return validate_final_(model, context, strict)
 
@@ -343,7 +343,7 @@ def new_list_items(
     /,
     path: str | PathPattern | None = None,
     *,
-    on_invalid: Literal["error", "skip"] = "error",
+    on_invalid: Literal["ignore", "error"] = "error",
 ) -> Callable[[Observable[JsonSnapshot]], Observable[ListItem[_T]]]: ...
 
 
@@ -353,7 +353,7 @@ def new_list_items(
     /,
     path: str | PathPattern | None = None,
     *,
-    on_invalid: Literal["error", "skip"] = "error",
+    on_invalid: Literal["ignore", "error"] = "error",
 ) -> Callable[[Observable[JsonSnapshot]], Observable[ListItem[_T]]]: ...
 
 
@@ -363,7 +363,7 @@ def new_list_items(
     /,
     path: str | PathPattern | None = None,
     *,
-    on_invalid: Literal["error", "skip"] = "error",
+    on_invalid: Literal["ignore", "error"] = "error",
 ) -> Callable[[Observable[JsonSnapshot]], Observable[ListItem[Any]]]: ...
 
 
@@ -372,7 +372,7 @@ def new_list_items(
     /,
     path: str | PathPattern | None = None,
     *,
-    on_invalid: Literal["error", "skip"] = "error",
+    on_invalid: Literal["ignore", "error"] = "error",
 ) -> Callable[[Observable[JsonSnapshot]], Observable[ListItem[Any]]]:
     """Emit each element of a list once, validated, as soon as it is complete.
 
@@ -409,7 +409,7 @@ def new_list_items(
     An element that fails validation sends an
     :class:`~rxstruct.ItemValidationError` (with ``.index``, ``.path`` and the
     pydantic ``.errors()``) to ``on_error`` and the stream ends; with
-    ``on_invalid="skip"`` it is dropped and the stream goes on (its index is
+    ``on_invalid="ignore"`` it is dropped and the stream goes on (its index is
     then missing from the items). Values are validated in Python mode and, if
     rejected, once more as JSON text, so strict types accept what strict JSON
     would (an ISO datetime string, an enum value). Upstream errors, such as
@@ -426,8 +426,8 @@ def new_list_items(
             or a ``TypeAdapter``. Adapters are built once and cached.
         path: The list, or a pattern naming lists; ``None`` for the root.
         on_invalid: ``"error"`` (default) to end the stream with an
-            :class:`~rxstruct.ItemValidationError`, ``"skip"`` to drop the
-            element.
+            :class:`~rxstruct.ItemValidationError`, ``"ignore"`` to drop the
+            element (the words of ``to_partial``'s ``on_invalid``).
 
     Returns:
         An operator from ``Observable[JsonSnapshot]`` to
@@ -435,7 +435,7 @@ def new_list_items(
 
     Raises:
         UsageError: ``path`` is not a valid pattern, ``on_invalid`` is not
-            ``"error"`` or ``"skip"``, or pydantic cannot validate
+            ``"ignore"`` or ``"error"``, or pydantic cannot validate
             ``item_type`` (raised when the operator is built).
 
     Example:
@@ -450,7 +450,7 @@ def new_list_items(
         1 pizza
         2 soup
     """
-    from ._operators.lists import new_list_items_
+    from ._operators.new_list_items import new_list_items_
 
     return new_list_items_(item_type, path, on_invalid=on_invalid)
 
@@ -511,7 +511,7 @@ def completed_fields(
         ('tags',) ['x']
         ('n',) 42
     """
-    from ._operators.fields import completed_fields_
+    from ._operators.completed_fields import completed_fields_
 
     return completed_fields_(*patterns)
 
@@ -568,6 +568,6 @@ def debounce(
         >>> tokens.pipe(rxs.debounce(0.1), ops.to_list()).run()
         ['{', '}']
     """
-    from ._operators.timing import debounce_
+    from ._operators.debounce import debounce_
 
     return debounce_(interval, scheduler)

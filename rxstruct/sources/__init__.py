@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+from types import FunctionType
 from typing import TYPE_CHECKING, Any
 
 from ._replay import Recording, demo_recording_path, load_recording, replay
@@ -40,6 +41,14 @@ _FROM_OPENAI = (
     "from_responses",
     "from_tool_call_arguments",
 )
+
+# Classes and functions defined in private modules show their public home
+# (as httpx does): ``rxstruct.sources.replay`` in reprs, tracebacks and docs.
+for _name in sorted(set(__all__) - set(_FROM_OPENAI)):
+    _value = globals()[_name]
+    if isinstance(_value, (type, FunctionType)) and "._" in _value.__module__:
+        _value.__module__ = __name__
+del _name, _value
 
 
 def __getattr__(name: str) -> Any:

@@ -321,21 +321,21 @@ class TestInvalidItems:
         run = items_run("-a-b-c|", chunks, str)
         assert run.marbles({"x": item(0, "x", (0,))}) == "-x-#"
 
-    def test_skip_drops_the_item_and_goes_on(self) -> None:
-        """``on_invalid="skip"``: the invalid item is missing, its index too."""
+    def test_ignore_drops_the_item_and_goes_on(self) -> None:
+        """``on_invalid="ignore"``: the invalid item is missing, its index too."""
         run = run_chunks(
-            self.CHUNKS, rs.new_list_items(Recipe, "recipes", on_invalid="skip")
+            self.CHUNKS, rs.new_list_items(Recipe, "recipes", on_invalid="ignore")
         )
         assert [(i.index, i.value.name) for i in run.values()] == [(0, "A"), (2, "C")]
         assert run.error is None
         assert run.completed_at == 205.0
 
-    def test_skip_with_scalars(self) -> None:
-        run = run_chunks(['[1, "two", 3]'], rs.new_list_items(int, on_invalid="skip"))
+    def test_ignore_with_scalars(self) -> None:
+        run = run_chunks(['[1, "two", 3]'], rs.new_list_items(int, on_invalid="ignore"))
         assert [(i.index, i.value) for i in run.values()] == [(0, 1), (2, 3)]
 
     def test_a_crashing_validator_always_errors(self) -> None:
-        """An exception that is not a validation failure is not skipped."""
+        """An exception that is not a validation failure is not ignored."""
 
         class Fragile(BaseModel):
             n: int
@@ -349,7 +349,7 @@ class TestInvalidItems:
 
         run = run_chunks(
             ['[{"n": 1}, {"n": 2}, {"n": 3}]'],
-            rs.new_list_items(Fragile, on_invalid="skip"),
+            rs.new_list_items(Fragile, on_invalid="ignore"),
         )
         assert [i.value.n for i in run.values()] == [1]
         assert isinstance(run.error, KeyError)
@@ -412,7 +412,7 @@ class TestValidation:
         assert [i.value for i in run.values()] == [1, "a"]
 
     def test_adapters_are_cached(self) -> None:
-        from rxstruct._operators.lists import type_adapter
+        from rxstruct._operators.new_list_items import type_adapter
 
         assert type_adapter(Recipe) is type_adapter(Recipe)
         assert type_adapter(list[int]) is type_adapter(list[int])
@@ -420,8 +420,9 @@ class TestValidation:
 
 class TestUsageErrors:
     def test_bad_on_invalid(self) -> None:
-        with pytest.raises(rs.UsageError, match="on_invalid"):
-            rs.new_list_items(int, on_invalid="ignore")  # type: ignore[call-overload]
+        """Only the shared words are accepted, and the message names them."""
+        with pytest.raises(rs.UsageError, match="'ignore' or 'error', got 'skip'"):
+            rs.new_list_items(int, on_invalid="skip")  # type: ignore[call-overload]
 
     def test_bad_path(self) -> None:
         with pytest.raises(rs.UsageError, match="bad path pattern"):

@@ -543,7 +543,7 @@ class TestInvalid:
 
     def test_bad_option(self) -> None:
         """A bad on_invalid is refused when the operator is built."""
-        with pytest.raises(rs.UsageError):
+        with pytest.raises(rs.UsageError, match="'ignore' or 'error', got 'skip'"):
             rs.to_partial(User, on_invalid="skip")  # type: ignore[call-overload]
 
     def test_not_snapshots(self) -> None:

@@ -9,35 +9,14 @@ number of values that closed in it. Hand-written for the same reason as
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
 
 from reactivex import Observable, abc
 
+from ..events import FieldCompleted
 from ..exceptions import UsageError
 from ..json import JsonSnapshot, Path, PathPattern
 
-__all__ = ["FieldCompleted", "completed_fields_"]
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class FieldCompleted:
-    """A value in the document became final: its last character arrived.
-
-    Example:
-        >>> FieldCompleted(path=("title",), value="Pasta")
-        FieldCompleted(path=('title',), value='Pasta', kind='field_completed')
-    """
-
-    path: Path
-    """Where the value sits, e.g. ``("title",)`` or ``("recipes", 0, "name")``."""
-
-    value: Any
-    """The complete JSON value (not validated). It is shared with the
-    snapshots: treat it as read-only."""
-
-    kind: Literal["field_completed"] = "field_completed"
-    """Discriminator, for streams that mix event types."""
+__all__ = ["completed_fields_"]
 
 
 def _parse_patterns(patterns: tuple[str | PathPattern, ...]) -> tuple[PathPattern, ...]:

@@ -12,8 +12,6 @@ Example:
 
 from __future__ import annotations
 
-from types import FunctionType
-
 from ._partial import (
     Atomic,
     HoldUntilPresent,
@@ -23,6 +21,7 @@ from ._partial import (
     is_complete,
     partial_model,
 )
+from ._public import publish as _publish
 from .events import FieldCompleted, ListItem
 from .exceptions import (
     FinalValidationError,
@@ -86,12 +85,5 @@ __all__ = [
     "validate_final",
 ]
 
-# Names defined in private modules show their public home (httpx does the
-# same): ``rxstruct.Partial``, not ``rxstruct._partial._base.Partial``, in
-# reprs, tracebacks and docs. Names from public modules keep theirs
-# (``rxstruct.events.ListItem``, ``rxstruct.json.JsonSnapshot``).
-for _name in __all__:
-    _value = globals()[_name]
-    if isinstance(_value, (type, FunctionType)) and "._" in _value.__module__:
-        _value.__module__ = __name__
-del _name, _value
+# Classes and functions from private modules show their public home.
+_publish(globals(), __all__)

@@ -14,8 +14,7 @@ Example:
 
 from __future__ import annotations
 
-from types import FunctionType
-
+from .._public import publish as _publish
 from ._decoder import PartialJsonDecoder
 from ._paths import WILDCARD, Path, PathPattern, format_path, parse_pattern
 from ._snapshot import Completed, JsonSnapshot, JsonValue, OpenContainer
@@ -33,10 +32,5 @@ __all__ = [
     "parse_pattern",
 ]
 
-# Classes and functions defined in private modules show their public home
-# (as httpx does): ``rxstruct.json.PathPattern`` in reprs, tracebacks and docs.
-for _name in __all__:
-    _value = globals()[_name]
-    if isinstance(_value, (type, FunctionType)) and "._" in _value.__module__:
-        _value.__module__ = __name__
-del _name, _value
+# Classes and functions from private modules show their public home.
+_publish(globals(), __all__)

@@ -11,12 +11,12 @@ Example:
 
 from __future__ import annotations
 
-from types import FunctionType
-from typing import TYPE_CHECKING, Any
+import typing as _typing
 
+from .._public import publish as _publish
 from ._replay import Recording, demo_recording_path, load_recording, replay
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from .openai import (
         StreamEnded,
         from_chat_completion,
@@ -42,16 +42,12 @@ _FROM_OPENAI = (
     "from_tool_call_arguments",
 )
 
-# Classes and functions defined in private modules show their public home
-# (as httpx does): ``rxstruct.sources.replay`` in reprs, tracebacks and docs.
-for _name in sorted(set(__all__) - set(_FROM_OPENAI)):
-    _value = globals()[_name]
-    if isinstance(_value, (type, FunctionType)) and "._" in _value.__module__:
-        _value.__module__ = __name__
-del _name, _value
+# Classes and functions from private modules show their public home; the
+# OpenAI names come from the public rxstruct.sources.openai.
+_publish(globals(), sorted(set(__all__) - set(_FROM_OPENAI)))
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     # The OpenAI SDK takes about a second to import: only on first use.
     if name in _FROM_OPENAI:
         from . import openai

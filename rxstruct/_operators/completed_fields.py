@@ -15,6 +15,7 @@ from reactivex import Observable, abc
 from ..events import FieldCompleted
 from ..exceptions import UsageError
 from ..json import JsonSnapshot, Path, PathPattern
+from ._gate import Gate, no_snapshots, not_snapshots
 
 __all__ = ["completed_fields_"]
 
@@ -52,16 +53,34 @@ def completed_fields_(
             # Paths already reported. Only a repeated key in one object can
             # complete a path twice (JSON leaves that undefined): the first wins.
             reported: set[Path] = set()
+            gate = Gate(observer)
+
+            seen = False
 
             def on_next(snapshot: JsonSnapshot) -> None:
-                for path, value in snapshot.completed:
+                nonlocal seen
+                if not gate.is_open:
+                    return
+                seen = True
+                try:
+                    completed = snapshot.completed
+                except AttributeError:
+                    gate.error(not_snapshots("completed_fields", snapshot))
+                    return
+                for path, value in completed:
                     if not wanted(path) or path in reported:
                         continue
                     reported.add(path)
                     observer.on_next(FieldCompleted(path=path, value=value))
 
+            def on_completed() -> None:
+                if seen:
+                    gate.completed()
+                else:
+                    gate.error(no_snapshots("completed_fields"))
+
             return source.subscribe(
-                on_next, observer.on_error, observer.on_completed, scheduler=scheduler
+                on_next, gate.error, on_completed, scheduler=scheduler
             )
 
         return Observable(subscribe)

@@ -27,7 +27,7 @@ from .._partial import OnInvalid
 from ..events import ListItem
 from ..exceptions import ItemValidationError, UsageError
 from ..json import WILDCARD, JsonSnapshot, Path, PathPattern, format_path
-from ._gate import Gate
+from ._gate import Gate, no_snapshots, not_snapshots
 
 __all__ = [
     "new_list_items_",
@@ -138,8 +138,19 @@ def new_list_items_(
             # leaves that undefined); its elements are not emitted again.
             closed: set[Path] = set()
 
+            seen = False
+
             def on_next(snapshot: JsonSnapshot) -> None:
-                for element_path, raw in snapshot.completed:
+                nonlocal seen
+                if not gate.is_open:
+                    return
+                seen = True
+                try:
+                    completed = snapshot.completed
+                except AttributeError:
+                    gate.error(not_snapshots("new_list_items", snapshot))
+                    return
+                for element_path, raw in completed:
                     if not gate.is_open:
                         return
                     depth = len(element_path)
@@ -185,8 +196,14 @@ def new_list_items_(
                         )
                     )
 
+            def on_completed() -> None:
+                if seen:
+                    gate.completed()
+                else:
+                    gate.error(no_snapshots("new_list_items"))
+
             return source.subscribe(
-                on_next, gate.error, gate.completed, scheduler=scheduler
+                on_next, gate.error, on_completed, scheduler=scheduler
             )
 
         return Observable(subscribe)

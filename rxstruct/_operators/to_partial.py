@@ -9,7 +9,7 @@ from reactivex import Observable, abc
 
 from .._partial import HIDDEN, OnInvalid, PartialBuilder
 from ..json import JsonSnapshot
-from ._gate import Gate
+from ._gate import Gate, no_snapshots
 
 __all__ = ["to_partial_"]
 
@@ -28,10 +28,13 @@ def to_partial_(
             convert = PartialBuilder(model, on_invalid=on_invalid).convert
             emit = observer.on_next
             gate = Gate(observer)
+            seen = False
 
             def on_next(snapshot: JsonSnapshot) -> None:
+                nonlocal seen
                 if not gate.is_open:
                     return
+                seen = True
                 try:
                     out = convert(snapshot)
                 except Exception as exc:
@@ -40,8 +43,14 @@ def to_partial_(
                 if out is not HIDDEN:
                     emit(out)
 
+            def on_completed() -> None:
+                if seen:
+                    gate.completed()
+                else:
+                    gate.error(no_snapshots("to_partial"))
+
             return source.subscribe(
-                on_next, gate.error, gate.completed, scheduler=scheduler
+                on_next, gate.error, on_completed, scheduler=scheduler
             )
 
         return Observable(subscribe)

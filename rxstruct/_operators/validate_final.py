@@ -13,7 +13,7 @@ from reactivex import Observable, abc
 from .._partial import emission_of
 from ..exceptions import FinalValidationError, IncompleteJsonError, UsageError
 from ..json import JsonSnapshot, format_path
-from ._gate import Gate
+from ._gate import Gate, no_snapshots
 
 __all__ = ["PARTIAL_FLAG", "validate_final_"]
 
@@ -68,9 +68,11 @@ def _snapshot_of(item: Any) -> JsonSnapshot:
     )
 
 
-def _incomplete(last: JsonSnapshot | None) -> IncompleteJsonError:
-    if last is None or not last.has_value:
-        text = last.text if last is not None else ""
+def _incomplete(last: JsonSnapshot | None) -> Exception:
+    if last is None:
+        return no_snapshots("validate_final")
+    if not last.has_value:
+        text = last.text
         return IncompleteJsonError(
             "the stream ended before any JSON value", text, len(text)
         )

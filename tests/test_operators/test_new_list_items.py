@@ -439,6 +439,23 @@ class TestUsageErrors:
         with pytest.raises(rs.UsageError, match="cannot validate items as"):
             rs.new_list_items(Opaque)
 
+    def test_raw_text_instead_of_snapshots(self) -> None:
+        """Text fed without accumulate_json() gives a UsageError with the fix,
+        once, and nothing after it (not a bare AttributeError)."""
+        errors: list[Exception] = []
+        items: list[Any] = []
+        completions: list[bool] = []
+        reactivex.of('["a"]', '["b"]').pipe(rs.new_list_items(str)).subscribe(
+            items.append, errors.append, lambda: completions.append(True)
+        )
+        assert items == [] and completions == []
+        [error] = errors
+        assert isinstance(error, rs.UsageError)
+        assert str(error) == (
+            "new_list_items() expects JsonSnapshot, got str: "
+            "put rs.accumulate_json() before rs.new_list_items()"
+        )
+
 
 class TestStreamErrors:
     def test_truncated_stream_keeps_items_then_errors(self) -> None:
@@ -561,8 +578,13 @@ class TestSharing:
 
         shared = tokens.pipe(rs.accumulate_json(), ops.share())
         shared.subscribe()
-        shared.pipe(rs.new_list_items(str)).subscribe()
+        late: list[Exception] = []
+        shared.pipe(rs.new_list_items(str)).subscribe(on_error=late.append)
         assert requests == 2  # the pitfall
+        # ... which the late view reports instead of completing empty.
+        [error] = late
+        assert isinstance(error, rs.UsageError)
+        assert "after that stream had ended" in str(error)
 
         requests = 0
         published = tokens.pipe(rs.accumulate_json(), ops.publish())

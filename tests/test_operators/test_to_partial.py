@@ -25,6 +25,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from reactivex import operators as ops
 
 import rxstruct as rs
 from rxstruct.testing import run_in_virtual_time, token_marbles
@@ -693,3 +694,36 @@ class TestImpliedTags:
         assert type(first) is rs.partial_model(Square)
         assert first.side is None
         assert emissions[-1].part.side == 2.0
+
+
+class TestLateSubscription:
+    def test_a_view_subscribed_after_a_shared_stream_ended_says_so(self) -> None:
+        """A late view of a ``share()``d stream gets a UsageError naming the late
+        subscription, not an empty stream."""
+        snapshots = reactivex.of('{"name": "Ada", "age": 38, "role": "user"}').pipe(
+            rs.accumulate_json(), ops.share()
+        )
+        snapshots.subscribe()  # a synchronous source runs and ends right here
+        out: list[Any] = []
+        errors: list[Exception] = []
+        snapshots.pipe(rs.to_partial(User)).subscribe(out.append, errors.append)
+        assert out == []
+        [error] = errors
+        assert isinstance(error, rs.UsageError)
+        message = str(error)
+        assert message.startswith("to_partial() received no snapshot")
+        assert "after that stream had ended" in message
+        assert "ops.replay()" in message
+
+    def test_views_subscribed_before_the_stream_starts_see_it(self) -> None:
+        """The fix the message gives: publish, subscribe every view, connect."""
+        snapshots = reactivex.of('{"name": "Ada", "age": 38, "role": "user"}').pipe(
+            rs.accumulate_json(), ops.publish()
+        )
+        first: list[Any] = []
+        second: list[Any] = []
+        snapshots.pipe(rs.to_partial(User)).subscribe(first.append)
+        snapshots.pipe(rs.to_partial(User)).subscribe(second.append)
+        snapshots.connect()
+        assert first == second
+        assert first[-1].name == "Ada"

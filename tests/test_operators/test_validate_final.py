@@ -283,3 +283,37 @@ class TestFailures:
 
         with pytest.raises(rs.FinalValidationError):
             final(M, ['{"kind": "c"}'])
+
+
+class TestLateSubscription:
+    def test_a_view_subscribed_after_a_shared_stream_ended_says_so(self) -> None:
+        """A late view of a ``share()``d stream gets a UsageError naming the late
+        subscription, not "IncompleteJsonError: the stream ended before any JSON
+        value" (the stream was fine)."""
+        snapshots = reactivex.of('{"name": "Ada", "age": 38}').pipe(
+            rs.accumulate_json(), ops.share()
+        )
+        snapshots.subscribe()  # a synchronous source runs and ends right here
+        out: list[Any] = []
+        errors: list[Exception] = []
+        snapshots.pipe(rs.validate_final(User)).subscribe(out.append, errors.append)
+        assert out == []
+        [error] = errors
+        assert isinstance(error, rs.UsageError)
+        message = str(error)
+        assert message.startswith("validate_final() received no snapshot")
+        assert "after that stream had ended" in message
+        assert "ops.replay()" in message
+
+    def test_views_subscribed_before_the_stream_starts_see_it(self) -> None:
+        """The fix the message gives: publish, subscribe every view, connect."""
+        snapshots = reactivex.of('{"name": "Ada", "age": 38}').pipe(
+            rs.accumulate_json(), ops.publish()
+        )
+        first: list[Any] = []
+        second: list[Any] = []
+        snapshots.pipe(rs.validate_final(User)).subscribe(first.append)
+        snapshots.pipe(rs.validate_final(User)).subscribe(second.append)
+        snapshots.connect()
+        assert first == second
+        assert first == [User(name="Ada", age=38)]

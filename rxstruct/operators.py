@@ -550,7 +550,11 @@ def debounce(
         interval: Minimum time between two emissions, in seconds or as a
             ``timedelta``. Must be positive.
         scheduler: Scheduler for the window timers. Defaults to the scheduler
-            given at subscription, then to ``TimeoutScheduler``.
+            given at subscription; else, subscribed inside a running asyncio
+            loop, to that loop (every emission then happens on the loop's
+            thread); else to ``TimeoutScheduler`` (timer threads). Under trio
+            there is no default: the subscription fails with a
+            :class:`~rxstruct.UsageError` asking for one.
 
     Returns:
         An operator for ``Observable.pipe`` that emits a subsequence of its

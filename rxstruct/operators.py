@@ -143,16 +143,18 @@ def to_partial(
     snapshot emits the final partial once more. :func:`~rxstruct.completed`
     tells which fields of an emission are final.
 
-    .. code-block:: text
+    .. marble::
+        :alt: to_partial
 
-        ---a-------b-----------c------(d|)
-        [        to_partial(User)         ]
-        ---A-------B-----------C------(D|)
+        -a-----b-----c-----|
+        [ to_partial(User) ]
+        -A-----B-----C-----(C,|)
 
-        a = {"name": "Ad       A = PartialUser(name='Ad', age=None)
-        b = a", "age": 3       B = PartialUser(name='Ada', age=None)
-        c = 8}                 C = PartialUser(name='Ada', age=38)
-        d = done               D = PartialUser(name='Ada', age=38)
+        The source is drawn as the text chunks fed to accumulate_json():
+        a = '{"name": "Ad'       A = PartialUser(name='Ad', age=None)
+        b = 'a", "age": 3'       B = PartialUser(name='Ada', age=None)
+        c = '8}'                 C = PartialUser(name='Ada', age=38)
+        C once more on completion: the done snapshot.
 
     Args:
         model: A pydantic model class; or a type such as ``list[Model]`` or
@@ -193,30 +195,42 @@ def distinct_fields(
     """Drop emissions that change nothing, or nothing at the given paths.
 
     Works on the output of :func:`to_partial` and on JSON snapshots, using the
-    change information recorded while converting (never comparing objects).
-    With no paths any visible change lets an emission through: a string that
-    grew, an element that appeared, a value that completed. Chunks that only
-    hold whitespace, punctuation, a key, part of a number or of a hidden
-    ``Literal`` are dropped. With paths, only changes at, below or above one of
-    them count: ``"title"``, ``"items"``, ``"items[*].name"`` (the pattern
-    syntax of :class:`~rxstruct.PathPattern`; on partial objects with Python
-    field names, on snapshots with JSON keys).
+    change information recorded while converting (it looks only at the paths
+    that changed, never compares whole objects). With no paths any visible
+    change lets an emission through: a value that appeared, a string that
+    grew, an element that appeared. Chunks that only hold whitespace,
+    punctuation, a key, part of a number or of a hidden ``Literal`` are
+    dropped, and on partial objects so are a closing quote or bracket alone:
+    they change nothing shown (:func:`completed_fields` reports them; on
+    snapshots a completion does count). With paths, only changes at, below or
+    above one of them count: ``"title"``, ``"items"``, ``"items[*].name"``
+    (the pattern syntax of :class:`~rxstruct.PathPattern`; on partial objects
+    with Python field names, on snapshots with JSON keys).
 
-    The first and the final (``done``) emission always pass; so does an
-    emission after a gap (an upstream stage dropped some), so put
-    ``distinct_fields`` before ``debounce``. Items without change
+    The first emission always passes, and so does an emission after a gap (an
+    upstream stage dropped some): put ``distinct_fields`` before ``debounce``.
+    The emission that completes the whole value passes exactly once, even
+    without a visible change: the chunk with the last bracket, or the ``done``
+    snapshot if nothing complete passed before it; a later ``validate_final``
+    still finds the complete value. So the last partial is not repeated for
+    its closing quote, its closing brackets and ``done``. Items without change
     information pass unchanged.
 
-    .. code-block:: text
+    .. marble::
+        :alt: distinct_fields
 
-        ---A----B----C----D----(D,D,|)
-        [   distinct_fields("title")   ]
-        ---A---------C---------(D,D,|)
+        -a----b----c----d----e----|
+        [ distinct_fields("title") ]
+        -A---------C---------E----|
 
-        A = Post(body='x')          B = Post(body='xy')   (other field: dropped)
-        C = Post(body='xy', title='T')
-        D = Post(body='xy', title='T', tags=['a'])        (dropped, then the
-            object completes and the stream ends: both always pass)
+        The source is drawn as the text chunks fed to accumulate_json() and
+        to_partial(Post), a model of title, body and tags:
+        a = '{"body": "x'        A = PartialPost(body='x')
+        b = 'y", '               (the body grew: dropped)
+        c = '"title": "T"'       C = PartialPost(body='xy', title='T')
+        d = ', "tags": ["a"'     (the tags grew: dropped)
+        e = ']}'                 E = PartialPost(body='xy', title='T', tags=['a'])
+        E completes the value: it passes; the done snapshot's copy does not.
 
     Args:
         *paths: Path patterns; none means any change.
@@ -240,7 +254,6 @@ def distinct_fields(
         ... ).subscribe(print)
         name='Ad' age=None
         name='Ada' age=None
-        name='Ada' age=38
         name='Ada' age=38
     """
     from ._operators.distinct_fields import distinct_fields_
@@ -289,13 +302,17 @@ def validate_final(
     non-dict ``context`` is passed unchanged. Partial emissions never run
     validators at all.
 
-    .. code-block:: text
+    .. marble::
+        :alt: validate_final
 
-        ---a----b----c----(d|)
+        -a-----b-----c-----|
         [ validate_final(User) ]
-        ------------------(U|)
+        -------------------(U,|)
 
-        d = the done snapshot; U = User(name='Ada', age=38)
+        The source is drawn as the text chunks fed to accumulate_json():
+        a = '{"name": "Ad'
+        b = 'a", "age": 3'
+        c = '8}'                 U = User(name='Ada', age=38)
 
     Errors (``on_error``): :class:`~rxstruct.IncompleteJsonError` when the
     stream ended inside the value (e.g. the model hit its token limit; from

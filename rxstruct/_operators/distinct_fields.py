@@ -1,10 +1,32 @@
-"""``distinct_fields``: drop emissions that change nothing (that matters)."""
+"""``distinct_fields``: drop emissions that change nothing (that matters).
+
+What counts as a change differs by input, because of what each can see cheaply:
+
+- On partial objects (the output of ``to_partial``) only a *visible* change
+  counts: a value that appeared, a string that grew, a list or dict that got
+  longer. The paths that changed come from the emission's change information;
+  the values at those paths are compared with the previous emission's (by
+  identity first: closed sub-values are shared between emissions, so this is
+  O(changed paths), never a comparison of whole objects). A string's closing
+  quote or a container's closing bracket alone changes nothing a UI shows
+  (``completed_fields`` reports those), so the last partial of a stream is not
+  repeated for its closing quote, its closing brackets and the ``done``
+  snapshot.
+- On JSON snapshots a value's completion counts too: a snapshot keeps no cheap
+  view of the previous visible value.
+
+On both, the emission that completes the whole value passes exactly once: the
+first complete one (usually the chunk holding the last bracket), and the
+``done`` snapshot only when no complete one passed before it. A stage after
+``distinct_fields`` (``validate_final``) thus still sees a complete value last.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from reactivex import Observable, abc
 
 from .._partial import emission_of
@@ -14,15 +36,49 @@ __all__ = ["distinct_fields_"]
 
 _T = TypeVar("_T")
 
+_MISSING: Any = object()
 
-def _changes_of(item: Any) -> tuple[int, tuple[Path, ...], bool] | None:
-    """(sequence number, changed paths, done) of a snapshot or a partial."""
-    if isinstance(item, JsonSnapshot):
-        return item.index, item.changed, item.done
-    emission = emission_of(item)
-    if emission is None:
-        return None
-    return emission.seq, emission.changes, emission.done
+
+def _at(value: Any, path: Path) -> Any:
+    """The value at ``path`` inside a partial value, or ``_MISSING``."""
+    for part in path:
+        if value is None:
+            return _MISSING
+        if isinstance(value, dict):
+            value = value.get(part, _MISSING)
+        elif isinstance(part, int):
+            if not isinstance(value, list) or part >= len(value):
+                return _MISSING
+            value = value[part]
+        elif isinstance(part, str):
+            value = getattr(value, part, _MISSING)
+        else:
+            return _MISSING
+        if value is _MISSING:
+            return _MISSING
+    return value
+
+
+def _shows_change(before: Any, after: Any) -> bool:
+    """Whether going from ``before`` to ``after`` changes what a UI shows.
+
+    Only called for a path the builder reported as changed. A container's own
+    entry adds nothing when its length did not change: an element or field
+    that appeared is reported at its own, deeper path too.
+    """
+    if before is after:
+        return False
+    if before is _MISSING or before is None:
+        return after is not _MISSING and after is not None
+    if after is _MISSING or after is None:
+        return True
+    if isinstance(after, str) and isinstance(before, str):
+        return len(after) != len(before)  # strings only grow while streamed
+    if isinstance(after, (list, dict)) and type(before) is type(after):
+        return len(after) != len(before)
+    if isinstance(after, BaseModel) and type(before) is type(after):
+        return False
+    return bool(before != after)
 
 
 def distinct_fields_(
@@ -33,14 +89,8 @@ def distinct_fields_(
         for path in paths
     )
 
-    def relevant(changes: tuple[Path, ...]) -> bool:
-        if not patterns:
-            return bool(changes)
-        for change in changes:
-            for pattern in patterns:
-                if pattern.overlaps(change):
-                    return True
-        return False
+    def relevant(change: Path) -> bool:
+        return not patterns or any(pattern.overlaps(change) for pattern in patterns)
 
     def operator(source: Observable[_T]) -> Observable[_T]:
         def subscribe(
@@ -48,19 +98,43 @@ def distinct_fields_(
             scheduler: abc.SchedulerBase | None = None,
         ) -> abc.DisposableBase:
             last_seq: int | None = None
+            previous: Any = None  # the previous item (passed or not)
+            final_passed = False  # a complete value went through
 
-            def on_next(item: _T) -> None:
+            def changed(item: Any) -> tuple[bool, bool, bool] | None:
+                """(contiguous, visible change, complete), or None: no information."""
                 nonlocal last_seq
-                info = _changes_of(item)
-                if info is None:
-                    observer.on_next(item)  # no change information: let it through
-                    return
-                seq, changes, done = info
+                if isinstance(item, JsonSnapshot):
+                    seq, changes, complete = item.index, item.changed, item.complete
+                    shows = any(relevant(change) for change in changes)
+                else:
+                    emission = emission_of(item)
+                    if emission is None:
+                        return None
+                    seq, changes = emission.seq, emission.changes
+                    complete = emission.snapshot.complete
+                    shows = any(
+                        relevant(change)
+                        and _shows_change(_at(previous, change), _at(item, change))
+                        for change in changes
+                    )
                 # After a gap (an upstream stage dropped items) the changes no
                 # longer cover everything since the last item seen: let it pass.
                 contiguous = last_seq is not None and seq == last_seq + 1
                 last_seq = seq
-                if done or not contiguous or relevant(changes):
+                return contiguous, shows, complete
+
+            def on_next(item: _T) -> None:
+                nonlocal previous, final_passed
+                info = changed(item)
+                previous = item
+                if info is None:
+                    observer.on_next(item)  # no change information: let it through
+                    return
+                contiguous, shows, complete = info
+                final = complete and not final_passed
+                if final or (not complete and (shows or not contiguous)):
+                    final_passed = final_passed or complete
                     observer.on_next(item)
 
             return source.subscribe(

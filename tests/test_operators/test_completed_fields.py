@@ -66,10 +66,11 @@ DOC = (
 class TestDocstring:
     def test_marble_in_docstring_is_what_the_operator_does(self) -> None:
         """The diagram and legends of the façade docstring replay exactly."""
-        source, output, chunks, values = docstring_marble(
+        source, operator, output, chunks, values = docstring_marble(
             rs.completed_fields, {"FieldCompleted": rs.FieldCompleted}
         )
         assert source == "-a---b----c-------|"
+        assert operator == "[ completed_fields() ]"
         assert len(values) == 3
         assert fields_run(source, chunks).marbles(values) == output
 

@@ -28,6 +28,7 @@ from reactivex.testing import ReactiveTest, TestScheduler
 from rxstruct import operators as rxs
 from rxstruct.exceptions import UsageError
 from rxstruct.testing import run_in_virtual_time, token_marbles
+from tests.helpers import docstring_marble
 
 on_next = ReactiveTest.on_next
 on_completed = ReactiveTest.on_completed
@@ -132,10 +133,10 @@ class TestMarbles:
 
     def test_docstring_marble_matches_the_operator(self) -> None:
         """The marble diagram in the façade docstring is what the operator does."""
-        doc = rxs.debounce.__doc__ or ""
-        lines = doc.split(".. marble::", 1)[1].splitlines()
-        rows = [line.strip() for line in lines if line.strip()][1:4]
-        source_row, operator_row, output_row = rows
+        source_row, operator_row, output_row, chunks, values = docstring_marble(
+            rxs.debounce, {}
+        )
+        assert chunks == {} and values == {}  # the values are their own names
         match = re.fullmatch(r"\[\s*debounce\(([\d.]+)\)\s*\]", operator_row)
         assert match, operator_row
         assert debounced(source_row, float(match[1])) == output_row

@@ -98,10 +98,11 @@ class Movie(BaseModel):
 class TestDocstring:
     def test_marble_in_docstring_is_what_the_operator_does(self) -> None:
         """The diagram and legends of the façade docstring replay exactly."""
-        source, output, chunks, values = docstring_marble(
+        source, operator, output, chunks, values = docstring_marble(
             rs.new_list_items, {"ListItem": rs.ListItem}
         )
         assert source == "-a--b--c------|"
+        assert operator == "[ new_list_items(str) ]"
         assert len(values) == 3
         run = items_run(source, chunks, str)
         assert run.marbles(values) == output

@@ -29,6 +29,7 @@ from reactivex import operators as ops
 
 import rxstruct as rs
 from rxstruct.testing import run_in_virtual_time, token_marbles
+from tests.helpers import docstring_marble
 
 
 def partials(model: Any, chunks: Sequence[str], **options: Any) -> list[Any]:
@@ -53,6 +54,13 @@ def field_history(emissions: list[Any], name: str) -> list[Any]:
     return seen
 
 
+class Person(BaseModel):
+    """The docstrings' ``User``."""
+
+    name: str
+    age: int
+
+
 class User(BaseModel):
     name: str
     age: int
@@ -67,19 +75,22 @@ class Color(enum.Enum):
 # --- the marble of the docstring ---------------------------------------------
 
 
-def test_marble() -> None:
-    """The to_partial marble of the docstring."""
-    PartialUser = rs.partial_model(User)
-    chunks = {"a": '{"name": "Ad', "b": 'a", "age": 3', "c": '8, "role": "user"}'}
-    source = token_marbles("---a-------b-----------c------|", chunks)
-    run = run_in_virtual_time(source.pipe(rs.accumulate_json(), rs.to_partial(User)))
-    lookup = {
-        "A": PartialUser(name="Ad"),
-        "B": PartialUser(name="Ada"),
-        "C": PartialUser(name="Ada", age=38, role="user"),
-    }
-    assert run.marbles(lookup) == "---A-------B-----------C------(C,|)"
-    assert all(type(value) is PartialUser for value in run.values())
+class TestDocstring:
+    def test_marble_in_docstring_is_what_the_operator_does(self) -> None:
+        """The diagram and legends of the façade docstring replay exactly."""
+        PartialUser = rs.partial_model(Person)
+        source, operator, output, chunks, values = docstring_marble(
+            rs.to_partial, {"PartialUser": PartialUser}
+        )
+        assert operator == "[ to_partial(User) ]"
+        assert len(chunks) == 3 and len(values) == 3
+        run = run_in_virtual_time(
+            token_marbles(source, chunks).pipe(
+                rs.accumulate_json(), rs.to_partial(Person)
+            )
+        )
+        assert run.marbles(values) == output
+        assert all(type(value) is PartialUser for value in run.values())
 
 
 # --- atomic values: numbers, literals, enums, bools --------------------------

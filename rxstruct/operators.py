@@ -100,6 +100,24 @@ def to_partial(
 
 @overload
 def to_partial(
+    model: type[list[_M]],
+    /,
+    *,
+    on_invalid: Literal["ignore", "error"] = "ignore",
+) -> Callable[[Observable[JsonSnapshot]], Observable[list[Partial[_M]]]]: ...
+
+
+@overload
+def to_partial(
+    model: type[dict[str, _M]],
+    /,
+    *,
+    on_invalid: Literal["ignore", "error"] = "ignore",
+) -> Callable[[Observable[JsonSnapshot]], Observable[dict[str, Partial[_M]]]]: ...
+
+
+@overload
+def to_partial(
     model: Any,
     /,
     *,

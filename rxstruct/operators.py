@@ -2,8 +2,16 @@
 
 Each operator is a function returning ``Callable[[Observable[A]], Observable[B]]``
 for use in ``Observable.pipe``. Bodies import their implementation lazily from
-``rxstruct._operators``. Marble legend: ``-`` one tick, ``|`` completion, ``#``
-error, letters are values.
+``rxstruct._operators.<operator>``, one module per operator. Marble legend:
+``-`` one tick, ``|`` completion, ``#`` error, ``(a,b)`` values at one time,
+letters are values; a test replays every ``.. marble::`` diagram.
+
+The operators that read JSON snapshots (``to_partial``, ``validate_final``,
+``new_list_items``, ``completed_fields``) fail with a
+:class:`~rxstruct.UsageError` through ``on_error`` when they are fed anything
+else (put ``accumulate_json()`` first), and when their source completes
+without a single snapshot: ``accumulate_json`` always sends one, so that
+happens to a view subscribed to a shared stream after it ended.
 """
 
 from __future__ import annotations
@@ -337,7 +345,9 @@ def validate_final(
     ``accumulate_json``, or raised here when the source completes without a
     complete value); :class:`~rxstruct.FinalValidationError` when validation
     fails, with ``.errors()``, ``.raw`` (the model's text) and
-    ``.retry_messages()`` (chat messages that re-ask the model); upstream
+    ``.retry_messages()`` (chat messages that re-ask the model);
+    :class:`~rxstruct.UsageError` when no snapshot arrived at all (subscribed
+    to a shared stream after it ended: see the module docstring); upstream
     errors unchanged.
 
     Args:

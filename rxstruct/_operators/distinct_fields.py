@@ -4,14 +4,15 @@ What counts as a change differs by input, because of what each can see cheaply:
 
 - On partial objects (the output of ``to_partial``) only a *visible* change
   counts: a value that appeared, a string that grew, a list or dict that got
-  longer. The paths that changed come from the emission's change information;
-  the values at those paths are compared with the previous emission's (by
-  identity first: closed sub-values are shared between emissions, so this is
-  O(changed paths), never a comparison of whole objects). A string's closing
-  quote or a container's closing bracket alone changes nothing a UI shows
-  (``completed_fields`` reports those), so the last partial of a stream is not
-  repeated for its closing quote, its closing brackets and the ``done``
-  snapshot.
+  longer. The paths that changed come from the emission's change information.
+  On a chunk where nothing closed each of them is such a change; only on a
+  chunk that closed something are the values at those paths compared with the
+  previous emission's (identity first: closed sub-values are shared between
+  emissions; then lengths), O(changed paths), never whole objects. A
+  string's closing quote or a container's closing bracket alone changes
+  nothing a UI shows (``completed_fields`` reports those), so the last
+  partial of a stream is not repeated for its closing quote, its closing
+  brackets and the ``done`` snapshot.
 - On JSON snapshots a value's completion counts too: a snapshot keeps no cheap
   view of the previous visible value.
 
@@ -89,8 +90,12 @@ def distinct_fields_(
         for path in paths
     )
 
-    def relevant(change: Path) -> bool:
-        return not patterns or any(pattern.overlaps(change) for pattern in patterns)
+    def relevant(changes: tuple[Path, ...]) -> tuple[Path, ...]:
+        return tuple(
+            change
+            for change in changes
+            if any(pattern.overlaps(change) for pattern in patterns)
+        )
 
     def operator(source: Observable[_T]) -> Observable[_T]:
         def subscribe(
@@ -101,40 +106,47 @@ def distinct_fields_(
             previous: Any = None  # the previous item (passed or not)
             final_passed = False  # a complete value went through
 
-            def changed(item: Any) -> tuple[bool, bool, bool] | None:
-                """(contiguous, visible change, complete), or None: no information."""
-                nonlocal last_seq
+            def on_next(item: _T) -> None:
+                nonlocal last_seq, previous, final_passed
+                snapshot: JsonSnapshot
                 if isinstance(item, JsonSnapshot):
-                    seq, changes, complete = item.index, item.changed, item.complete
-                    shows = any(relevant(change) for change in changes)
+                    snapshot, seq, changes = item, item.index, item.changed
+                    is_partial = False
                 else:
                     emission = emission_of(item)
                     if emission is None:
-                        return None
-                    seq, changes = emission.seq, emission.changes
-                    complete = emission.snapshot.complete
-                    shows = any(
-                        relevant(change)
-                        and _shows_change(_at(previous, change), _at(item, change))
-                        for change in changes
-                    )
+                        observer.on_next(item)  # no change information: pass
+                        return
+                    snapshot, seq = emission.snapshot, emission.seq
+                    changes = emission.changes
+                    is_partial = True
+                before, previous = previous, item
                 # After a gap (an upstream stage dropped items) the changes no
                 # longer cover everything since the last item seen: let it pass.
                 contiguous = last_seq is not None and seq == last_seq + 1
                 last_seq = seq
-                return contiguous, shows, complete
-
-            def on_next(item: _T) -> None:
-                nonlocal previous, final_passed
-                info = changed(item)
-                previous = item
-                if info is None:
-                    observer.on_next(item)  # no change information: let it through
+                if final_passed:
+                    return  # after the complete value: that value again
+                closed = snapshot.completed
+                # The value can only become complete on a chunk that closed
+                # something, or at the end (asked only then: it is a property).
+                if (closed or snapshot.done or not contiguous) and snapshot.complete:
+                    final_passed = True  # the complete value, exactly once
+                    observer.on_next(item)
                     return
-                contiguous, shows, complete = info
-                final = complete and not final_passed
-                if final or (not complete and (shows or not contiguous)):
-                    final_passed = final_passed or complete
+                if patterns:
+                    changes = relevant(changes)
+                if changes and is_partial and closed:
+                    # Something closed in this chunk: its own entry may be a
+                    # completion only. (Without a closing, every change is a
+                    # value that appeared or grew.)
+                    shows = any(
+                        _shows_change(_at(before, change), _at(item, change))
+                        for change in changes
+                    )
+                else:
+                    shows = bool(changes)
+                if shows or not contiguous:
                     observer.on_next(item)
 
             return source.subscribe(

@@ -38,8 +38,9 @@ lint: $(STAMP_DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# tests/typing: the public API as users' type checkers see it (assert_type)
 typecheck: $(STAMP_DEV)
-	$(BIN)/mypy --strict rxstruct
+	$(BIN)/mypy --strict rxstruct tests/typing
 
 pytest: $(STAMP_DEV)
 	$(BIN)/python -m pytest -q

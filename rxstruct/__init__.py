@@ -12,10 +12,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import typing as _typing
 
-from ._operators.fields import FieldCompleted
-from ._operators.lists import ListItem
 from ._partial import (
     Atomic,
     HoldUntilPresent,
@@ -25,6 +23,8 @@ from ._partial import (
     is_complete,
     partial_model,
 )
+from ._public import publish as _publish
+from .events import FieldCompleted, ListItem
 from .exceptions import (
     ContentFilterError,
     FinalValidationError,
@@ -52,7 +52,7 @@ from .operators import (
     validate_final,
 )
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from .structured import (
         AsyncStructuredStream,
         FinalResult,
@@ -120,7 +120,7 @@ _STRUCTURED = (
 )
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     # The structured call imports the OpenAI SDK (about a second): on first use.
     if name in _STRUCTURED:
         from . import structured
@@ -129,3 +129,8 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# Classes and functions from private modules show their public home (the
+# structured names live in the public rxstruct.structured, loaded on first use).
+_publish(globals(), [name for name in __all__ if name not in _STRUCTURED])

@@ -33,9 +33,8 @@ from reactivex.disposable import Disposable
 from reactivex.subject import Subject
 
 from . import operators as rxs
-from ._operators.fields import FieldCompleted
-from ._operators.lists import ListItem
 from ._schema import WireFormat
+from .events import FieldCompleted, ListItem
 from .exceptions import (
     ContentFilterError,
     IncompleteJsonError,

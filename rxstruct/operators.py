@@ -2,24 +2,32 @@
 
 Each operator is a function returning ``Callable[[Observable[A]], Observable[B]]``
 for use in ``Observable.pipe``. Bodies import their implementation lazily from
-``rxstruct._operators``. Marble legend: ``-`` one tick, ``|`` completion, ``#``
-error, letters are values.
+``rxstruct._operators.<operator>``, one module per operator. Marble legend:
+``-`` one tick, ``|`` completion, ``#`` error, ``(a,b)`` values at one time,
+letters are values; a test replays every ``.. marble::`` diagram.
+
+The operators that read JSON snapshots (``to_partial``, ``validate_final``,
+``new_list_items``, ``completed_fields``) fail with a
+:class:`~rxstruct.UsageError` through ``on_error`` when they are fed anything
+else (put ``accumulate_json()`` first), and when their source completes
+without a single snapshot: ``accumulate_json`` always sends one, so that
+happens to a view subscribed to a shared stream after it ended.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import Any, Literal, TypeVar, overload
 
 from pydantic import BaseModel, TypeAdapter
 from reactivex import Observable, abc
 
-if TYPE_CHECKING:  # names for the signatures only: the public ones live in rxstruct
-    from ._operators.fields import FieldCompleted
-    from ._operators.lists import ListItem
-    from ._partial import Partial
-    from .json import JsonKind, JsonSnapshot, PathPattern
+# Imported at run time, not only for type checking, so that
+# ``typing.get_type_hints`` resolves every signature of this module.
+from ._partial import Partial
+from .events import FieldCompleted, ListItem
+from .json import JsonKind, JsonSnapshot, PathPattern
 
 __all__: list[str] = [
     "accumulate_json",
@@ -106,7 +114,7 @@ def accumulate_json(
         >>> text.pipe(rs.accumulate_json(expect="object")).run().value
         {'n': 2}
     """
-    from ._operators.json import accumulate_json_
+    from ._operators.accumulate_json import accumulate_json_
 
     return accumulate_json_(
         partial_strings=partial_strings,
@@ -128,6 +136,24 @@ def to_partial(
     *,
     on_invalid: Literal["ignore", "error"] = "ignore",
 ) -> Callable[[Observable[JsonSnapshot]], Observable[Partial[_M]]]: ...
+
+
+@overload
+def to_partial(
+    model: type[list[_M]],
+    /,
+    *,
+    on_invalid: Literal["ignore", "error"] = "ignore",
+) -> Callable[[Observable[JsonSnapshot]], Observable[list[Partial[_M]]]]: ...
+
+
+@overload
+def to_partial(
+    model: type[dict[str, _M]],
+    /,
+    *,
+    on_invalid: Literal["ignore", "error"] = "ignore",
+) -> Callable[[Observable[JsonSnapshot]], Observable[dict[str, Partial[_M]]]]: ...
 
 
 @overload
@@ -175,16 +201,18 @@ def to_partial(
     snapshot emits the final partial once more. :func:`~rxstruct.completed`
     tells which fields of an emission are final.
 
-    .. code-block:: text
+    .. marble::
+        :alt: to_partial
 
-        ---a-------b-----------c------(d|)
-        [        to_partial(User)         ]
-        ---A-------B-----------C------(D|)
+        -a-----b-----c-----|
+        [ to_partial(User) ]
+        -A-----B-----C-----(C,|)
 
-        a = {"name": "Ad       A = PartialUser(name='Ad', age=None)
-        b = a", "age": 3       B = PartialUser(name='Ada', age=None)
-        c = 8}                 C = PartialUser(name='Ada', age=38)
-        d = done               D = PartialUser(name='Ada', age=38)
+        The source is drawn as the text chunks fed to accumulate_json():
+        a = '{"name": "Ad'       A = PartialUser(name='Ad', age=None)
+        b = 'a", "age": 3'       B = PartialUser(name='Ada', age=None)
+        c = '8}'                 C = PartialUser(name='Ada', age=38)
+        C once more on completion: the done snapshot.
 
     Args:
         model: A pydantic model class; or a type such as ``list[Model]`` or
@@ -214,7 +242,7 @@ def to_partial(
         name='Ada' age=38
         name='Ada' age=38
     """
-    from ._operators.partial import to_partial_
+    from ._operators.to_partial import to_partial_
 
     return to_partial_(model, on_invalid)
 
@@ -225,30 +253,42 @@ def distinct_fields(
     """Drop emissions that change nothing, or nothing at the given paths.
 
     Works on the output of :func:`to_partial` and on JSON snapshots, using the
-    change information recorded while converting (never comparing objects).
-    With no paths any visible change lets an emission through: a string that
-    grew, an element that appeared, a value that completed. Chunks that only
-    hold whitespace, punctuation, a key, part of a number or of a hidden
-    ``Literal`` are dropped. With paths, only changes at, below or above one of
-    them count: ``"title"``, ``"items"``, ``"items[*].name"`` (the pattern
-    syntax of :class:`~rxstruct.PathPattern`; on partial objects with Python
-    field names, on snapshots with JSON keys).
+    change information recorded while converting (it looks only at the paths
+    that changed, never compares whole objects). With no paths any visible
+    change lets an emission through: a value that appeared, a string that
+    grew, an element that appeared. Chunks that only hold whitespace,
+    punctuation, a key, part of a number or of a hidden ``Literal`` are
+    dropped, and on partial objects so are a closing quote or bracket alone:
+    they change nothing shown (:func:`completed_fields` reports them; on
+    snapshots a completion does count). With paths, only changes at, below or
+    above one of them count: ``"title"``, ``"items"``, ``"items[*].name"``
+    (the pattern syntax of :class:`~rxstruct.PathPattern`; on partial objects
+    with Python field names, on snapshots with JSON keys).
 
-    The first and the final (``done``) emission always pass; so does an
-    emission after a gap (an upstream stage dropped some), so put
-    ``distinct_fields`` before ``debounce``. Items without change
+    The first emission always passes, and so does an emission after a gap (an
+    upstream stage dropped some): put ``distinct_fields`` before ``debounce``.
+    The emission that completes the whole value passes exactly once, even
+    without a visible change: the chunk with the last bracket, or the ``done``
+    snapshot if nothing complete passed before it; a later ``validate_final``
+    still finds the complete value. So the last partial is not repeated for
+    its closing quote, its closing brackets and ``done``. Items without change
     information pass unchanged.
 
-    .. code-block:: text
+    .. marble::
+        :alt: distinct_fields
 
-        ---A----B----C----D----(D,D,|)
-        [   distinct_fields("title")   ]
-        ---A---------C---------(D,D,|)
+        -a----b----c----d----e----|
+        [ distinct_fields("title") ]
+        -A---------C---------E----|
 
-        A = Post(body='x')          B = Post(body='xy')   (other field: dropped)
-        C = Post(body='xy', title='T')
-        D = Post(body='xy', title='T', tags=['a'])        (dropped, then the
-            object completes and the stream ends: both always pass)
+        The source is drawn as the text chunks fed to accumulate_json() and
+        to_partial(Post), a model of title, body and tags:
+        a = '{"body": "x'        A = PartialPost(body='x')
+        b = 'y", '               (the body grew: dropped)
+        c = '"title": "T"'       C = PartialPost(body='xy', title='T')
+        d = ', "tags": ["a"'     (the tags grew: dropped)
+        e = ']}'                 E = PartialPost(body='xy', title='T', tags=['a'])
+        E completes the value: it passes; the done snapshot's copy does not.
 
     Args:
         *paths: Path patterns; none means any change.
@@ -273,9 +313,8 @@ def distinct_fields(
         name='Ad' age=None
         name='Ada' age=None
         name='Ada' age=38
-        name='Ada' age=38
     """
-    from ._operators.distinct import distinct_fields_
+    from ._operators.distinct_fields import distinct_fields_
 
     return distinct_fields_(*paths)
 
@@ -321,20 +360,26 @@ def validate_final(
     non-dict ``context`` is passed unchanged. Partial emissions never run
     validators at all.
 
-    .. code-block:: text
+    .. marble::
+        :alt: validate_final
 
-        ---a----b----c----(d|)
+        -a-----b-----c-----|
         [ validate_final(User) ]
-        ------------------(U|)
+        -------------------(U,|)
 
-        d = the done snapshot; U = User(name='Ada', age=38)
+        The source is drawn as the text chunks fed to accumulate_json():
+        a = '{"name": "Ad'
+        b = 'a", "age": 3'
+        c = '8}'                 U = User(name='Ada', age=38)
 
     Errors (``on_error``): :class:`~rxstruct.IncompleteJsonError` when the
     stream ended inside the value (e.g. the model hit its token limit; from
     ``accumulate_json``, or raised here when the source completes without a
     complete value); :class:`~rxstruct.FinalValidationError` when validation
     fails, with ``.errors()``, ``.raw`` (the model's text) and
-    ``.retry_messages()`` (chat messages that re-ask the model); upstream
+    ``.retry_messages()`` (chat messages that re-ask the model);
+    :class:`~rxstruct.UsageError` when no snapshot arrived at all (subscribed
+    to a shared stream after it ended: see the module docstring); upstream
     errors unchanged.
 
     Args:
@@ -361,7 +406,7 @@ def validate_final(
         >>> chunks.pipe(rs.accumulate_json(), rs.validate_final(User)).run()
         User(name='Ada', age=38)
     """
-    from ._operators.partial import validate_final_
+    from ._operators.validate_final import validate_final_
 
     return validate_final_(model, context, strict)
 
@@ -375,7 +420,7 @@ def new_list_items(
     /,
     path: str | PathPattern | None = None,
     *,
-    on_invalid: Literal["error", "skip"] = "error",
+    on_invalid: Literal["ignore", "error"] = "error",
 ) -> Callable[[Observable[JsonSnapshot]], Observable[ListItem[_T]]]: ...
 
 
@@ -385,7 +430,7 @@ def new_list_items(
     /,
     path: str | PathPattern | None = None,
     *,
-    on_invalid: Literal["error", "skip"] = "error",
+    on_invalid: Literal["ignore", "error"] = "error",
 ) -> Callable[[Observable[JsonSnapshot]], Observable[ListItem[_T]]]: ...
 
 
@@ -395,7 +440,7 @@ def new_list_items(
     /,
     path: str | PathPattern | None = None,
     *,
-    on_invalid: Literal["error", "skip"] = "error",
+    on_invalid: Literal["ignore", "error"] = "error",
 ) -> Callable[[Observable[JsonSnapshot]], Observable[ListItem[Any]]]: ...
 
 
@@ -404,7 +449,7 @@ def new_list_items(
     /,
     path: str | PathPattern | None = None,
     *,
-    on_invalid: Literal["error", "skip"] = "error",
+    on_invalid: Literal["ignore", "error"] = "error",
 ) -> Callable[[Observable[JsonSnapshot]], Observable[ListItem[Any]]]:
     """Emit each element of a list once, validated, as soon as it is complete.
 
@@ -441,7 +486,7 @@ def new_list_items(
     An element that fails validation sends an
     :class:`~rxstruct.ItemValidationError` (with ``.index``, ``.path`` and the
     pydantic ``.errors()``) to ``on_error`` and the stream ends; with
-    ``on_invalid="skip"`` it is dropped and the stream goes on (its index is
+    ``on_invalid="ignore"`` it is dropped and the stream goes on (its index is
     then missing from the items). Values are validated in Python mode and, if
     rejected, once more as JSON text, so strict types accept what strict JSON
     would (an ISO datetime string, an enum value). Upstream errors, such as
@@ -458,8 +503,8 @@ def new_list_items(
             or a ``TypeAdapter``. Adapters are built once and cached.
         path: The list, or a pattern naming lists; ``None`` for the root.
         on_invalid: ``"error"`` (default) to end the stream with an
-            :class:`~rxstruct.ItemValidationError`, ``"skip"`` to drop the
-            element.
+            :class:`~rxstruct.ItemValidationError`, ``"ignore"`` to drop the
+            element (the words of ``to_partial``'s ``on_invalid``).
 
     Returns:
         An operator from ``Observable[JsonSnapshot]`` to
@@ -467,7 +512,7 @@ def new_list_items(
 
     Raises:
         UsageError: ``path`` is not a valid pattern, ``on_invalid`` is not
-            ``"error"`` or ``"skip"``, or pydantic cannot validate
+            ``"ignore"`` or ``"error"``, or pydantic cannot validate
             ``item_type`` (raised when the operator is built).
 
     Example:
@@ -482,7 +527,7 @@ def new_list_items(
         1 pizza
         2 soup
     """
-    from ._operators.lists import new_list_items_
+    from ._operators.new_list_items import new_list_items_
 
     return new_list_items_(item_type, path, on_invalid=on_invalid)
 
@@ -543,7 +588,7 @@ def completed_fields(
         ('tags',) ['x']
         ('n',) 42
     """
-    from ._operators.fields import completed_fields_
+    from ._operators.completed_fields import completed_fields_
 
     return completed_fields_(*patterns)
 
@@ -582,7 +627,11 @@ def debounce(
         interval: Minimum time between two emissions, in seconds or as a
             ``timedelta``. Must be positive.
         scheduler: Scheduler for the window timers. Defaults to the scheduler
-            given at subscription, then to ``TimeoutScheduler``.
+            given at subscription; else, subscribed inside a running asyncio
+            loop, to that loop (every emission then happens on the loop's
+            thread); else to ``TimeoutScheduler`` (timer threads). Under trio
+            there is no default: the subscription fails with a
+            :class:`~rxstruct.UsageError` asking for one.
 
     Returns:
         An operator for ``Observable.pipe`` that emits a subsequence of its
@@ -600,6 +649,6 @@ def debounce(
         >>> tokens.pipe(rxs.debounce(0.1), ops.to_list()).run()
         ['{', '}']
     """
-    from ._operators.timing import debounce_
+    from ._operators.debounce import debounce_
 
     return debounce_(interval, scheduler)

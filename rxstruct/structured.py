@@ -69,9 +69,8 @@ from pydantic import BaseModel
 from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable, Disposable
 
-from ._operators.fields import FieldCompleted
-from ._operators.lists import ListItem
 from ._partial import Partial
+from ._public import publish as _publish
 from ._run import (
     FinalResult,
     Finished,
@@ -82,6 +81,7 @@ from ._run import (
     StreamEvent,
 )
 from ._schema import wire_format
+from .events import FieldCompleted, ListItem
 from .exceptions import UsageError
 from .sinks import to_iterator
 
@@ -96,9 +96,8 @@ __all__ = [
     "stream",
 ]
 
-for _event_type in (FinalResult, Finished, PartialUpdate):
-    _event_type.__module__ = __name__
-del _event_type
+# The event types defined in the private _run show this module as their home.
+_publish(globals(), ["FinalResult", "Finished", "PartialUpdate"])
 
 _T = TypeVar("_T")
 _P = TypeVar("_P")

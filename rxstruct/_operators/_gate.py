@@ -1,13 +1,15 @@
-"""The one piece of state every hand-written rxstruct operator shares."""
+"""What every hand-written rxstruct operator shares: the gate, the misuse error."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from reactivex import abc
 
-__all__ = ["Gate"]
+from ..exceptions import UsageError
+
+__all__ = ["Gate", "not_snapshots"]
 
 _T = TypeVar("_T")
 
@@ -69,3 +71,37 @@ class Gate(Generic[_T]):
         except Exception as exc:
             self.escaped = exc
             raise
+
+
+def not_snapshots(operator: str, item: Any) -> UsageError:
+    """The error for an operator of JSON snapshots fed something else.
+
+    Example:
+        >>> print(not_snapshots("completed_fields", "{"))
+        completed_fields() expects JsonSnapshot, got str: put rs.accumulate_json() before rs.completed_fields()
+    """  # noqa: E501
+    return UsageError(
+        f"{operator}() expects JsonSnapshot, got {type(item).__name__}: "
+        f"put rs.accumulate_json() before rs.{operator}()"
+    )
+
+
+def no_snapshots(operator: str) -> UsageError:
+    """The error for a view whose snapshot stream ended before sending any.
+
+    ``accumulate_json`` sends at least the ``done`` snapshot (or an error) for
+    every subscription, so a completion with no snapshot at all means the view
+    subscribed to a shared stream that had already ended.
+
+    Example:
+        >>> print(no_snapshots("to_partial"))  # doctest: +ELLIPSIS
+        to_partial() received no snapshot: its source completed at once, ...
+    """
+    return UsageError(
+        f"{operator}() received no snapshot: its source completed at once, so "
+        "it subscribed to a shared stream of snapshots (ops.share(), "
+        "ops.publish()) after that stream had ended; a late subscriber gets "
+        "only the completion. Subscribe every view before the stream starts "
+        "(publish() and connect() once they are all subscribed), or share "
+        "with ops.replay() so that a late view gets the snapshots again"
+    )

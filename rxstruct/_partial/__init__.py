@@ -10,8 +10,10 @@ from ._builder import OnInvalid, PartialBuilder
 from ._compile import partial_model
 from ._completion import completed, is_complete
 from ._markers import Atomic, HoldUntilPresent
+from ._shapes import HIDDEN
 
 __all__ = [
+    "HIDDEN",
     "Atomic",
     "Emission",
     "HoldUntilPresent",

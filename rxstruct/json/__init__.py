@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+from .._public import publish as _publish
 from ._decoder import JsonKind, PartialJsonDecoder
 from ._paths import WILDCARD, Path, PathPattern, format_path, parse_pattern
 from ._snapshot import Completed, JsonSnapshot, JsonValue, OpenContainer
@@ -31,3 +32,6 @@ __all__ = [
     "format_path",
     "parse_pattern",
 ]
+
+# Classes and functions from private modules show their public home.
+_publish(globals(), __all__)

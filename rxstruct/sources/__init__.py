@@ -21,12 +21,13 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import typing as _typing
 
+from .._public import publish as _publish
 from ._bridge import from_async_iterable, from_blocking_iterable
 from ._replay import Recording, demo_recording_path, load_recording, replay
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from .openai import (
         StreamEnded,
         from_chat_completion,
@@ -47,17 +48,6 @@ __all__ = [
     "replay",
 ]
 
-for _name in (
-    "Recording",
-    "demo_recording_path",
-    "from_async_iterable",
-    "from_blocking_iterable",
-    "load_recording",
-    "replay",
-):
-    globals()[_name].__module__ = __name__
-del _name
-
 _FROM_OPENAI = (
     "StreamEnded",
     "from_chat_completion",
@@ -65,8 +55,12 @@ _FROM_OPENAI = (
     "from_tool_call_arguments",
 )
 
+# Classes and functions from private modules show their public home; the
+# OpenAI names come from the public rxstruct.sources.openai.
+_publish(globals(), sorted(set(__all__) - set(_FROM_OPENAI)))
 
-def __getattr__(name: str) -> Any:
+
+def __getattr__(name: str) -> _typing.Any:
     # The OpenAI SDK takes about a second to import: only on first use.
     if name in _FROM_OPENAI:
         from . import openai

@@ -20,6 +20,7 @@ out, either as a marble diagram or as a table of timed notifications::
 
 from __future__ import annotations
 
+from .._public import publish as _publish
 from ._marbles import (
     VirtualRun,
     assert_notifications,
@@ -44,6 +45,4 @@ __all__ = [
     "token_marbles",
 ]
 
-for _name in __all__:
-    globals()[_name].__module__ = __name__
-del _name
+_publish(globals(), __all__)

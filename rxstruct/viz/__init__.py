@@ -39,6 +39,7 @@ Example:
 
 from __future__ import annotations
 
+from .._public import publish as _publish
 from ._diagram import MarbleDiagram, svg_to_png
 from ._live import LiveView, live
 from ._model import Describe, Lane, Marble, MarbleKind, StageSummary, describe
@@ -60,8 +61,5 @@ __all__ = [
     "svg_to_png",
 ]
 
-for _name in __all__:
-    _value = globals()[_name]
-    if isinstance(_value, type) or callable(_value) and hasattr(_value, "__code__"):
-        _value.__module__ = __name__  # classes and functions; not type aliases
-del _name, _value
+# Classes and functions from the private modules show their public home.
+_publish(globals(), __all__)

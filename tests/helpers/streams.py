@@ -126,17 +126,19 @@ def emitted_at(run: VirtualRun[Any]) -> list[int]:
 
 def docstring_marble(
     function: Callable[..., Any], namespace: dict[str, Any]
-) -> tuple[str, str, dict[str, str], dict[str, Any]]:
-    """The marble of a façade docstring: source, output and both legends.
+) -> tuple[str, str, str, dict[str, str], dict[str, Any]]:
+    """The marble of a façade docstring: its three rows and both legends.
 
-    Returns the source row, the output row, the chunk of each source name and
-    the value of each output name (evaluated in ``namespace``).
+    Returns the source row, the ``[ operator ]`` row, the output row, the chunk
+    of each source name and the value of each output name (evaluated in
+    ``namespace``). The directive is ``.. marble::`` with ``:alt:`` naming the
+    function.
     """
     doc = function.__doc__ or ""
     block = doc.split(".. marble::", 1)[1].splitlines()
     rows = [line.strip() for line in block[1:] if line.strip()]
-    assert rows[0].startswith(":alt:")
-    source, _operator, output = rows[1:4]
+    assert rows[0] == f":alt: {function.__name__}", rows[0]
+    source, operator, output = rows[1:4]
     chunks: dict[str, str] = {}
     values: dict[str, Any] = {}
     for row in rows[4:]:
@@ -145,7 +147,7 @@ def docstring_marble(
         found = re.search(r"(\w) = (\w+\(.*\))$", row)
         if found:
             values[found[1]] = eval(found[2], namespace)  # our own docstring
-    return source, output, chunks, values
+    return source, operator, output, chunks, values
 
 
 _scalars = (

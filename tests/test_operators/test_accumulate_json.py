@@ -37,7 +37,8 @@ def decoded(
 class TestDocstring:
     def test_marble_in_docstring_is_what_the_operator_does(self) -> None:
         """The diagram and legend of the façade docstring replay exactly."""
-        source, output, chunks, _ = docstring_marble(rs.accumulate_json, {})
+        source, operator, output, chunks, _ = docstring_marble(rs.accumulate_json, {})
+        assert operator.strip("[] ") == "accumulate_json()"
         doc = rs.accumulate_json.__doc__ or ""
         values = {
             name: (ast.literal_eval(text), False)

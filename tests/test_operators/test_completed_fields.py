@@ -66,10 +66,11 @@ DOC = (
 class TestDocstring:
     def test_marble_in_docstring_is_what_the_operator_does(self) -> None:
         """The diagram and legends of the façade docstring replay exactly."""
-        source, output, chunks, values = docstring_marble(
+        source, operator, output, chunks, values = docstring_marble(
             rs.completed_fields, {"FieldCompleted": rs.FieldCompleted}
         )
         assert source == "-a---b----c-------|"
+        assert operator == "[ completed_fields() ]"
         assert len(values) == 3
         assert fields_run(source, chunks).marbles(values) == output
 
@@ -186,6 +187,23 @@ class TestErrors:
         with pytest.raises(rs.UsageError, match="field pattern is a string"):
             rs.completed_fields(3)  # type: ignore[arg-type]
 
+    def test_raw_text_instead_of_snapshots(self) -> None:
+        """Text fed without accumulate_json() gives a UsageError with the fix,
+        once, and nothing after it (not a bare AttributeError)."""
+        errors: list[Exception] = []
+        fields: list[Any] = []
+        completions: list[bool] = []
+        reactivex.of('{"a": 1}', "{}").pipe(rs.completed_fields()).subscribe(
+            fields.append, errors.append, lambda: completions.append(True)
+        )
+        assert fields == [] and completions == []
+        [error] = errors
+        assert isinstance(error, rs.UsageError)
+        assert str(error) == (
+            "completed_fields() expects JsonSnapshot, got str: "
+            "put rs.accumulate_json() before rs.completed_fields()"
+        )
+
 
 class TestFieldCompleted:
     def test_value_object(self) -> None:
@@ -254,3 +272,36 @@ def test_any_chunking_reports_each_member_once_when_closed(
     assert emitted_at(run) == [
         chunk_of(chunks, closing_offset(text, spans[f.path])) for f in run.values()
     ]
+
+
+class TestLateSubscription:
+    def test_a_view_subscribed_after_a_shared_stream_ended_says_so(self) -> None:
+        """A late view of a ``share()``d stream gets a UsageError naming the late
+        subscription, not an empty stream."""
+        snapshots = reactivex.of('{"title": "Pasta"}').pipe(
+            rs.accumulate_json(), ops.share()
+        )
+        snapshots.subscribe()  # a synchronous source runs and ends right here
+        out: list[Any] = []
+        errors: list[Exception] = []
+        snapshots.pipe(rs.completed_fields()).subscribe(out.append, errors.append)
+        assert out == []
+        [error] = errors
+        assert isinstance(error, rs.UsageError)
+        message = str(error)
+        assert message.startswith("completed_fields() received no snapshot")
+        assert "after that stream had ended" in message
+        assert "ops.replay()" in message
+
+    def test_views_subscribed_before_the_stream_starts_see_it(self) -> None:
+        """The fix the message gives: publish, subscribe every view, connect."""
+        snapshots = reactivex.of('{"title": "Pasta"}').pipe(
+            rs.accumulate_json(), ops.publish()
+        )
+        first: list[Any] = []
+        second: list[Any] = []
+        snapshots.pipe(rs.completed_fields()).subscribe(first.append)
+        snapshots.pipe(rs.completed_fields()).subscribe(second.append)
+        snapshots.connect()
+        assert first == second
+        assert first == [rs.FieldCompleted(path=("title",), value="Pasta")]

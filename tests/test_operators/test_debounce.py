@@ -9,11 +9,14 @@ from __future__ import annotations
 import doctest
 import math
 import re
+import threading
 from datetime import timedelta
 from typing import Any
 
+import anyio
 import pytest
 import reactivex
+import trio
 from hypothesis import given
 from hypothesis import strategies as st
 from reactivex import abc, typing
@@ -25,6 +28,7 @@ from reactivex.testing import ReactiveTest, TestScheduler
 from rxstruct import operators as rxs
 from rxstruct.exceptions import UsageError
 from rxstruct.testing import run_in_virtual_time, token_marbles
+from tests.helpers import docstring_marble
 
 on_next = ReactiveTest.on_next
 on_completed = ReactiveTest.on_completed
@@ -129,10 +133,10 @@ class TestMarbles:
 
     def test_docstring_marble_matches_the_operator(self) -> None:
         """The marble diagram in the façade docstring is what the operator does."""
-        doc = rxs.debounce.__doc__ or ""
-        lines = doc.split(".. marble::", 1)[1].splitlines()
-        rows = [line.strip() for line in lines if line.strip()][1:4]
-        source_row, operator_row, output_row = rows
+        source_row, operator_row, output_row, chunks, values = docstring_marble(
+            rxs.debounce, {}
+        )
+        assert chunks == {} and values == {}  # the values are their own names
         match = re.fullmatch(r"\[\s*debounce\(([\d.]+)\)\s*\]", operator_row)
         assert match, operator_row
         assert debounced(source_row, float(match[1])) == output_row
@@ -333,3 +337,77 @@ def test_output_is_a_timely_subsequence(
     for at in arrived:
         if all(t <= at - interval for t in times if t < at):
             assert at in times
+
+
+class TestDefaultScheduler:
+    """Without a scheduler the window timers follow the caller's event loop."""
+
+    @pytest.mark.anyio
+    async def test_inside_asyncio_every_emission_is_on_the_loop_thread(self) -> None:
+        """Leading values and window ends alike run on the loop's thread
+        (reactivex's TimeoutScheduler would deliver window ends on timer threads)."""
+        loop_thread = threading.get_ident()
+        subject: Subject[str] = Subject()
+        seen: list[tuple[str, int]] = []
+        held_emitted = anyio.Event()
+        completed = anyio.Event()
+
+        def on_next(value: str) -> None:
+            seen.append((value, threading.get_ident()))
+            if value == "c":
+                held_emitted.set()
+
+        subject.pipe(rxs.debounce(0.05)).subscribe(on_next, on_completed=completed.set)
+        for value in "abc":  # "a" opens a window; "b" and "c" are held
+            subject.on_next(value)
+        assert seen == [("a", loop_thread)]
+        with anyio.fail_after(10):
+            await held_emitted.wait()  # "c" comes from the window's timer
+        subject.on_next("d")  # inside the next window: held
+        subject.on_completed()  # flushes "d"
+        with anyio.fail_after(10):
+            await completed.wait()
+        assert seen == [(value, loop_thread) for value in "acd"]
+
+    @pytest.mark.anyio
+    async def test_a_given_scheduler_still_wins_inside_asyncio(self) -> None:
+        """The subscription's scheduler (here virtual time) is used, not the loop."""
+        assert debounced("-a-b-c-d-e-------f-g|", 5) == "-a----c----e-----f--(g,|)"
+
+    def test_outside_any_loop_timers_run_on_timer_threads(self) -> None:
+        """Synchronous code keeps reactivex's TimeoutScheduler."""
+        subject: Subject[str] = Subject()
+        threads: dict[str, int] = {}
+        held_emitted = threading.Event()
+
+        def on_next(value: str) -> None:
+            threads[value] = threading.get_ident()
+            if value == "b":
+                held_emitted.set()
+
+        subject.pipe(rxs.debounce(0.01)).subscribe(on_next)
+        subject.on_next("a")
+        subject.on_next("b")
+        assert held_emitted.wait(10)
+        assert threads["a"] == threading.get_ident()
+        assert threads["b"] != threading.get_ident()
+
+    def test_inside_trio_without_a_scheduler_fails_clearly(self) -> None:
+        """Trio has no reactivex scheduler: a UsageError through on_error says
+        what to pass; with a scheduler it works."""
+        errors: list[Exception] = []
+        values: list[str] = []
+
+        async def main() -> None:
+            source = reactivex.of("a", "b")
+            source.pipe(rxs.debounce(1)).subscribe(on_error=errors.append)
+            source.pipe(rxs.debounce(1, scheduler=TestScheduler())).subscribe(
+                values.append
+            )
+
+        trio.run(main)
+        [error] = errors
+        assert isinstance(error, UsageError)
+        assert "no default scheduler under trio" in str(error)
+        assert "scheduler=" in str(error)
+        assert values == ["a", "b"]

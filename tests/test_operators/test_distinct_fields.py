@@ -1,8 +1,10 @@
 """rxstruct.distinct_fields: drop emissions that change nothing (at the paths).
 
-Soundness: a dropped emission looks exactly like the last one that passed
-(values and completion state). Precision: an emission that passes (other than
-the first and the final one) differs from the last one that passed.
+Soundness: a dropped emission shows exactly the values of the last one that
+passed. Precision: an emission that passes (other than the first and the final
+one) shows different values than the last one that passed. Final once: of the
+emissions whose whole value is complete (the last bracket's, the ``done`` one),
+exactly the first passes, and it is the last to pass.
 """
 
 from __future__ import annotations
@@ -19,13 +21,16 @@ from reactivex import operators as ops
 
 import rxstruct as rs
 from rxstruct.testing import run_in_virtual_time, token_marbles
-from tests.helpers import MODELS, load, truncated
+from tests.helpers import MODELS, docstring_marble, load, truncated
 
 
-def state(partial: Any) -> tuple[Any, frozenset[str], bool]:
-    """What a UI can see of a partial: values, completed paths, completeness."""
-    values = partial.model_dump() if isinstance(partial, BaseModel) else list(partial)
-    return values, rs.completed(partial), rs.is_complete(partial)
+def state(partial: Any) -> Any:
+    """What a UI shows of a partial: its values."""
+    return partial.model_dump() if isinstance(partial, BaseModel) else list(partial)
+
+
+def complete(partial: Any) -> bool:
+    return rs.is_complete(partial)
 
 
 def run(model: Any, chunks: list[str], *paths: str) -> tuple[list[Any], list[Any]]:
@@ -44,11 +49,15 @@ def run(model: Any, chunks: list[str], *paths: str) -> tuple[list[Any], list[Any
 def check_sound_and_precise(every: list[Any], kept: list[Any]) -> None:
     kept_ids = {id(p) for p in kept}
     assert every[0] is kept[0]
-    assert every[-1] is kept[-1]
+    finals = [p for p in every if complete(p)]
+    if finals:  # the stream completed: its first complete emission passes, last
+        assert [p for p in kept if complete(p)] == [finals[0]]
+        assert kept[-1] is finals[0]
     last = every[0]
-    for partial in every[1:-1]:
+    for partial in every[1:]:
         if id(partial) in kept_ids:
-            assert state(partial) != state(last), "passed without a change"
+            if not complete(partial):
+                assert state(partial) != state(last), "passed without a change"
             last = partial
         else:
             assert state(partial) == state(last), "dropped a change"
@@ -67,32 +76,25 @@ class Recipe(BaseModel):
     steps: list[str]
 
 
-def test_marble() -> None:
-    """The distinct_fields marble of the docstring."""
-    chunks = {
-        "a": '{"body": "x',
-        "b": 'y", ',
-        "c": '"title": "T"',
-        "d": ', "tags": ["a"',
-        "e": "]}",
-    }
-    PartialPost = rs.partial_model(Post)
-    lookup = {
-        "A": PartialPost(body="x"),
-        "B": PartialPost(body="xy"),
-        "C": PartialPost(body="xy", title="T"),
-        "D": PartialPost(body="xy", title="T", tags=["a"]),
-        "E": PartialPost(body="xy", title="T", tags=["a"]),
-    }
-    diagram = "---a----b----c----d----(e,|)"
-    partials = token_marbles(diagram, chunks).pipe(
-        rs.accumulate_json(), rs.to_partial(Post)
-    )
-    assert run_in_virtual_time(partials).marbles(lookup) == (
-        "---A----B----C----D----(D,D,|)"
-    )
-    kept = run_in_virtual_time(partials.pipe(rs.distinct_fields("title")))
-    assert kept.marbles(lookup) == "---A---------C---------(D,D,|)"
+class TestDocstring:
+    def test_marble_in_docstring_is_what_the_operator_does(self) -> None:
+        """The diagram and legends of the façade docstring replay exactly."""
+        PartialPost = rs.partial_model(Post)
+        source, operator, output, chunks, values = docstring_marble(
+            rs.distinct_fields, {"PartialPost": PartialPost}
+        )
+        assert operator == '[ distinct_fields("title") ]'
+        assert len(chunks) == 5 and len(values) == 3
+        partials = token_marbles(source, chunks).pipe(
+            rs.accumulate_json(), rs.to_partial(Post)
+        )
+        kept = run_in_virtual_time(partials.pipe(rs.distinct_fields("title")))
+        assert kept.marbles(values) == output
+        # Upstream, every chunk made a partial and the done snapshot one more:
+        # E and its copy come together at the end.
+        every = run_in_virtual_time(partials)
+        assert len(every.values()) == 6
+        assert every.values()[-1] == values["E"]
 
 
 class TestNoPaths:
@@ -109,8 +111,7 @@ class TestNoPaths:
 
         recording = load(name)
         every, kept = run(MODELS[name], recording.deltas)
-        if truncated(recording):
-            every, kept = every + [every[-1]], kept + [every[-1]]  # no done emission
+        assert truncated(recording) == (not complete(every[-1]))
         check_sound_and_precise(every, kept)
         assert len(kept) < len(every)
 
@@ -145,8 +146,11 @@ class TestPaths:
     def test_field(self) -> None:
         """A top-level field."""
         every, kept = run(Doc, list(json.dumps(DOC)), "title")
-        titles = [p.title for p in kept[:-2]]
-        assert titles == [None, "", "N", "Ne", "New", "News", "News"]  # + completion
+        titles = [p.title for p in kept]
+        # the title's closing quote changes nothing shown; the last bracket
+        # completes the whole value, which passes once
+        assert titles == [None, "", "N", "Ne", "New", "News", "News"]
+        assert [complete(p) for p in kept] == [False] * 6 + [True]
 
     def test_pattern_objects(self) -> None:
         """PathPattern objects are accepted too."""
@@ -172,10 +176,9 @@ class TestSnapshots:
             {"a": ""},
             {"a": "x"},
             {"a": "xy"},
-            {"a": "xy"},  # the string closed
+            {"a": "xy"},  # the string closed: on snapshots completion counts
             {"a": "xy", "b": 12},  # "}" completes 12 and the object
-            {"a": "xy", "b": 12},  # done
-        ]
+        ]  # the done snapshot adds nothing: the complete value passed once
 
     def test_on_snapshots_with_path(self) -> None:
         """Paths on snapshots are JSON keys."""
@@ -183,7 +186,8 @@ class TestSnapshots:
         reactivex.from_iterable(list('{"a": "xy", "b": 12}')).pipe(
             rs.accumulate_json(), rs.distinct_fields("b")
         ).subscribe(snapshots.append)
-        assert [s.value for s in snapshots] == [{}] + [{"a": "xy", "b": 12}] * 2
+        assert [s.value for s in snapshots] == [{}, {"a": "xy", "b": 12}]
+        assert [s.done for s in snapshots] == [False, False]
 
 
 class TestPassThrough:
@@ -209,11 +213,45 @@ class TestPassThrough:
         reactivex.of(1, 1, 2).pipe(rs.distinct_fields()).subscribe(out.append)
         assert out == [1, 1, 2]
 
-    def test_done_always_passes(self) -> None:
-        """The final emission passes even though it changes nothing."""
+    def test_complete_value_passes_once(self) -> None:
+        """The chunk completing the value passes; the done snapshot's copy not."""
         every, kept = run(Post, ['{"title": "t", "body": "b", "tags": []}'])
-        assert len(every) == 2
+        assert len(every) == 2  # the chunk, then done
+        assert kept == [every[0]]
+
+    def test_done_passes_when_it_completes_the_value(self) -> None:
+        """A top-level number completes only at the end of the stream."""
+        every, kept = run(int, ["4", "2"])
+        assert every == [42]  # the digits show nothing until the end
         assert kept == every
+
+    def test_last_partial_is_delivered_once(self) -> None:
+        """Issue 12: closing quote, closing brackets and done no longer repeat
+        the last partial; its value shows once, then once more complete."""
+        chunks = ['{"title": "t", "body": "Hel', "lo", '"', "}", "  "]
+        every, kept = run(Post, chunks)
+        bodies = [p.body for p in every]
+        assert bodies == ["Hel", "Hello", "Hello", "Hello", "Hello", "Hello"]
+        # "Hello" grew (passes), '"' and "  " and done change nothing, "}"
+        # completes the value (passes, once).
+        assert [p.body for p in kept] == ["Hel", "Hello", "Hello"]
+        assert [complete(p) for p in kept] == [False, False, True]
+        assert kept[-1] is every[3]
+
+    def test_validate_final_after_distinct_fields(self) -> None:
+        """A stage after distinct_fields still ends on the complete value."""
+        chunks = ['{"title": "t", "tags": [], "body": "Hel', 'lo"', "}", " "]
+        final = (
+            reactivex.from_iterable(chunks)
+            .pipe(
+                rs.accumulate_json(),
+                rs.to_partial(Post),
+                rs.distinct_fields(),
+                rs.validate_final(Post),
+            )
+            .run()
+        )
+        assert final == Post(title="t", body="Hello", tags=[])
 
 
 @settings(max_examples=100, deadline=None)

@@ -98,10 +98,11 @@ class Movie(BaseModel):
 class TestDocstring:
     def test_marble_in_docstring_is_what_the_operator_does(self) -> None:
         """The diagram and legends of the façade docstring replay exactly."""
-        source, output, chunks, values = docstring_marble(
+        source, operator, output, chunks, values = docstring_marble(
             rs.new_list_items, {"ListItem": rs.ListItem}
         )
         assert source == "-a--b--c------|"
+        assert operator == "[ new_list_items(str) ]"
         assert len(values) == 3
         run = items_run(source, chunks, str)
         assert run.marbles(values) == output
@@ -321,21 +322,21 @@ class TestInvalidItems:
         run = items_run("-a-b-c|", chunks, str)
         assert run.marbles({"x": item(0, "x", (0,))}) == "-x-#"
 
-    def test_skip_drops_the_item_and_goes_on(self) -> None:
-        """``on_invalid="skip"``: the invalid item is missing, its index too."""
+    def test_ignore_drops_the_item_and_goes_on(self) -> None:
+        """``on_invalid="ignore"``: the invalid item is missing, its index too."""
         run = run_chunks(
-            self.CHUNKS, rs.new_list_items(Recipe, "recipes", on_invalid="skip")
+            self.CHUNKS, rs.new_list_items(Recipe, "recipes", on_invalid="ignore")
         )
         assert [(i.index, i.value.name) for i in run.values()] == [(0, "A"), (2, "C")]
         assert run.error is None
         assert run.completed_at == 205.0
 
-    def test_skip_with_scalars(self) -> None:
-        run = run_chunks(['[1, "two", 3]'], rs.new_list_items(int, on_invalid="skip"))
+    def test_ignore_with_scalars(self) -> None:
+        run = run_chunks(['[1, "two", 3]'], rs.new_list_items(int, on_invalid="ignore"))
         assert [(i.index, i.value) for i in run.values()] == [(0, 1), (2, 3)]
 
     def test_a_crashing_validator_always_errors(self) -> None:
-        """An exception that is not a validation failure is not skipped."""
+        """An exception that is not a validation failure is not ignored."""
 
         class Fragile(BaseModel):
             n: int
@@ -349,7 +350,7 @@ class TestInvalidItems:
 
         run = run_chunks(
             ['[{"n": 1}, {"n": 2}, {"n": 3}]'],
-            rs.new_list_items(Fragile, on_invalid="skip"),
+            rs.new_list_items(Fragile, on_invalid="ignore"),
         )
         assert [i.value.n for i in run.values()] == [1]
         assert isinstance(run.error, KeyError)
@@ -412,7 +413,7 @@ class TestValidation:
         assert [i.value for i in run.values()] == [1, "a"]
 
     def test_adapters_are_cached(self) -> None:
-        from rxstruct._operators.lists import type_adapter
+        from rxstruct._operators.new_list_items import type_adapter
 
         assert type_adapter(Recipe) is type_adapter(Recipe)
         assert type_adapter(list[int]) is type_adapter(list[int])
@@ -420,8 +421,9 @@ class TestValidation:
 
 class TestUsageErrors:
     def test_bad_on_invalid(self) -> None:
-        with pytest.raises(rs.UsageError, match="on_invalid"):
-            rs.new_list_items(int, on_invalid="ignore")  # type: ignore[call-overload]
+        """Only the shared words are accepted, and the message names them."""
+        with pytest.raises(rs.UsageError, match="'ignore' or 'error', got 'skip'"):
+            rs.new_list_items(int, on_invalid="skip")  # type: ignore[call-overload]
 
     def test_bad_path(self) -> None:
         with pytest.raises(rs.UsageError, match="bad path pattern"):
@@ -437,6 +439,23 @@ class TestUsageErrors:
 
         with pytest.raises(rs.UsageError, match="cannot validate items as"):
             rs.new_list_items(Opaque)
+
+    def test_raw_text_instead_of_snapshots(self) -> None:
+        """Text fed without accumulate_json() gives a UsageError with the fix,
+        once, and nothing after it (not a bare AttributeError)."""
+        errors: list[Exception] = []
+        items: list[Any] = []
+        completions: list[bool] = []
+        reactivex.of('["a"]', '["b"]').pipe(rs.new_list_items(str)).subscribe(
+            items.append, errors.append, lambda: completions.append(True)
+        )
+        assert items == [] and completions == []
+        [error] = errors
+        assert isinstance(error, rs.UsageError)
+        assert str(error) == (
+            "new_list_items() expects JsonSnapshot, got str: "
+            "put rs.accumulate_json() before rs.new_list_items()"
+        )
 
 
 class TestStreamErrors:
@@ -560,8 +579,13 @@ class TestSharing:
 
         shared = tokens.pipe(rs.accumulate_json(), ops.share())
         shared.subscribe()
-        shared.pipe(rs.new_list_items(str)).subscribe()
+        late: list[Exception] = []
+        shared.pipe(rs.new_list_items(str)).subscribe(on_error=late.append)
         assert requests == 2  # the pitfall
+        # ... which the late view reports instead of completing empty.
+        [error] = late
+        assert isinstance(error, rs.UsageError)
+        assert "after that stream had ended" in str(error)
 
         requests = 0
         published = tokens.pipe(rs.accumulate_json(), ops.publish())

@@ -25,9 +25,11 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from reactivex import operators as ops
 
 import rxstruct as rs
 from rxstruct.testing import run_in_virtual_time, token_marbles
+from tests.helpers import docstring_marble
 
 
 def partials(model: Any, chunks: Sequence[str], **options: Any) -> list[Any]:
@@ -52,6 +54,13 @@ def field_history(emissions: list[Any], name: str) -> list[Any]:
     return seen
 
 
+class Person(BaseModel):
+    """The docstrings' ``User``."""
+
+    name: str
+    age: int
+
+
 class User(BaseModel):
     name: str
     age: int
@@ -66,19 +75,22 @@ class Color(enum.Enum):
 # --- the marble of the docstring ---------------------------------------------
 
 
-def test_marble() -> None:
-    """The to_partial marble of the docstring."""
-    PartialUser = rs.partial_model(User)
-    chunks = {"a": '{"name": "Ad', "b": 'a", "age": 3', "c": '8, "role": "user"}'}
-    source = token_marbles("---a-------b-----------c------|", chunks)
-    run = run_in_virtual_time(source.pipe(rs.accumulate_json(), rs.to_partial(User)))
-    lookup = {
-        "A": PartialUser(name="Ad"),
-        "B": PartialUser(name="Ada"),
-        "C": PartialUser(name="Ada", age=38, role="user"),
-    }
-    assert run.marbles(lookup) == "---A-------B-----------C------(C,|)"
-    assert all(type(value) is PartialUser for value in run.values())
+class TestDocstring:
+    def test_marble_in_docstring_is_what_the_operator_does(self) -> None:
+        """The diagram and legends of the façade docstring replay exactly."""
+        PartialUser = rs.partial_model(Person)
+        source, operator, output, chunks, values = docstring_marble(
+            rs.to_partial, {"PartialUser": PartialUser}
+        )
+        assert operator == "[ to_partial(User) ]"
+        assert len(chunks) == 3 and len(values) == 3
+        run = run_in_virtual_time(
+            token_marbles(source, chunks).pipe(
+                rs.accumulate_json(), rs.to_partial(Person)
+            )
+        )
+        assert run.marbles(values) == output
+        assert all(type(value) is PartialUser for value in run.values())
 
 
 # --- atomic values: numbers, literals, enums, bools --------------------------
@@ -543,7 +555,7 @@ class TestInvalid:
 
     def test_bad_option(self) -> None:
         """A bad on_invalid is refused when the operator is built."""
-        with pytest.raises(rs.UsageError):
+        with pytest.raises(rs.UsageError, match="'ignore' or 'error', got 'skip'"):
             rs.to_partial(User, on_invalid="skip")  # type: ignore[call-overload]
 
     def test_not_snapshots(self) -> None:
@@ -693,3 +705,36 @@ class TestImpliedTags:
         assert type(first) is rs.partial_model(Square)
         assert first.side is None
         assert emissions[-1].part.side == 2.0
+
+
+class TestLateSubscription:
+    def test_a_view_subscribed_after_a_shared_stream_ended_says_so(self) -> None:
+        """A late view of a ``share()``d stream gets a UsageError naming the late
+        subscription, not an empty stream."""
+        snapshots = reactivex.of('{"name": "Ada", "age": 38, "role": "user"}').pipe(
+            rs.accumulate_json(), ops.share()
+        )
+        snapshots.subscribe()  # a synchronous source runs and ends right here
+        out: list[Any] = []
+        errors: list[Exception] = []
+        snapshots.pipe(rs.to_partial(User)).subscribe(out.append, errors.append)
+        assert out == []
+        [error] = errors
+        assert isinstance(error, rs.UsageError)
+        message = str(error)
+        assert message.startswith("to_partial() received no snapshot")
+        assert "after that stream had ended" in message
+        assert "ops.replay()" in message
+
+    def test_views_subscribed_before_the_stream_starts_see_it(self) -> None:
+        """The fix the message gives: publish, subscribe every view, connect."""
+        snapshots = reactivex.of('{"name": "Ada", "age": 38, "role": "user"}').pipe(
+            rs.accumulate_json(), ops.publish()
+        )
+        first: list[Any] = []
+        second: list[Any] = []
+        snapshots.pipe(rs.to_partial(User)).subscribe(first.append)
+        snapshots.pipe(rs.to_partial(User)).subscribe(second.append)
+        snapshots.connect()
+        assert first == second
+        assert first[-1].name == "Ada"

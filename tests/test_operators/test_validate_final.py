@@ -20,7 +20,7 @@ from reactivex import operators as ops
 
 import rxstruct as rs
 from rxstruct.testing import run_in_virtual_time, token_marbles
-from tests.helpers import load
+from tests.helpers import docstring_marble, load
 
 
 def final(model: Any, chunks: list[str], **options: Any) -> Any:
@@ -50,16 +50,28 @@ class User(BaseModel):
     since: datetime | None = None
 
 
-def test_marble() -> None:
-    """The validate_final marble of the docstring."""
-    chunks = {"a": '{"name": "Ad', "b": 'a", "age": 3', "c": "8}"}
-    source = token_marbles("---a----b----c----|", chunks)
-    run = run_in_virtual_time(
-        source.pipe(rs.accumulate_json(), rs.validate_final(User))
-    )
-    lookup = {"U": User(name="Ada", age=38)}
-    assert run.marbles(lookup) == "------------------(U,|)"
-    assert type(run.values()[0]) is User
+class Person(BaseModel):
+    """The docstrings' ``User``."""
+
+    name: str
+    age: int
+
+
+class TestDocstring:
+    def test_marble_in_docstring_is_what_the_operator_does(self) -> None:
+        """The diagram and legends of the façade docstring replay exactly."""
+        source, operator, output, chunks, values = docstring_marble(
+            rs.validate_final, {"User": Person}
+        )
+        assert operator == "[ validate_final(User) ]"
+        assert len(chunks) == 3 and len(values) == 1
+        run = run_in_virtual_time(
+            token_marbles(source, chunks).pipe(
+                rs.accumulate_json(), rs.validate_final(Person)
+            )
+        )
+        assert run.marbles(values) == output
+        assert type(run.values()[0]) is Person
 
 
 class TestValidation:
@@ -283,3 +295,37 @@ class TestFailures:
 
         with pytest.raises(rs.FinalValidationError):
             final(M, ['{"kind": "c"}'])
+
+
+class TestLateSubscription:
+    def test_a_view_subscribed_after_a_shared_stream_ended_says_so(self) -> None:
+        """A late view of a ``share()``d stream gets a UsageError naming the late
+        subscription, not "IncompleteJsonError: the stream ended before any JSON
+        value" (the stream was fine)."""
+        snapshots = reactivex.of('{"name": "Ada", "age": 38}').pipe(
+            rs.accumulate_json(), ops.share()
+        )
+        snapshots.subscribe()  # a synchronous source runs and ends right here
+        out: list[Any] = []
+        errors: list[Exception] = []
+        snapshots.pipe(rs.validate_final(User)).subscribe(out.append, errors.append)
+        assert out == []
+        [error] = errors
+        assert isinstance(error, rs.UsageError)
+        message = str(error)
+        assert message.startswith("validate_final() received no snapshot")
+        assert "after that stream had ended" in message
+        assert "ops.replay()" in message
+
+    def test_views_subscribed_before_the_stream_starts_see_it(self) -> None:
+        """The fix the message gives: publish, subscribe every view, connect."""
+        snapshots = reactivex.of('{"name": "Ada", "age": 38}').pipe(
+            rs.accumulate_json(), ops.publish()
+        )
+        first: list[Any] = []
+        second: list[Any] = []
+        snapshots.pipe(rs.validate_final(User)).subscribe(first.append)
+        snapshots.pipe(rs.validate_final(User)).subscribe(second.append)
+        snapshots.connect()
+        assert first == second
+        assert first == [User(name="Ada", age=38)]

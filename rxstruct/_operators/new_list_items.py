@@ -18,58 +18,25 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar, cast
+from typing import Any, cast
 
 from pydantic import TypeAdapter, ValidationError
 from reactivex import Observable, abc
 
+from .._partial import OnInvalid
+from ..events import ListItem
 from ..exceptions import ItemValidationError, UsageError
 from ..json import WILDCARD, JsonSnapshot, Path, PathPattern, format_path
-from ._gate import Gate
+from ._gate import Gate, no_snapshots, not_snapshots
 
 __all__ = [
-    "ListItem",
     "new_list_items_",
     "parse_list_path",
     "type_adapter",
     "validate_json_value",
 ]
 
-_T = TypeVar("_T")
-
-OnInvalid = Literal["error", "skip"]
-_ON_INVALID: tuple[OnInvalid, ...] = ("error", "skip")
-
-
-# Not slots=True: on Python 3.11 a frozen, slotted, generic dataclass cannot be
-# built through its alias (``ListItem[int](...)`` raises TypeError).
-@dataclass(frozen=True, kw_only=True)
-class ListItem(Generic[_T]):
-    """One complete, validated element of a streamed list.
-
-    Example:
-        >>> ListItem(index=2, value="soup", path=("menu", 2))
-        ListItem(index=2, value='soup', path=('menu', 2), indices=(), kind='list_item')
-    """
-
-    index: int
-    """Position of the element in its list (0-based)."""
-
-    value: _T
-    """The element, validated as the item type given to ``new_list_items``."""
-
-    path: Path
-    """Full path of the element from the root, e.g. ``("recipes", 2)``."""
-
-    indices: tuple[int, ...] = ()
-    """The list indices matched by the ``[*]`` wildcards of the list path,
-    outermost first: for ``"sections[*].paragraphs"``, the element at
-    ``("sections", 1, "paragraphs", 4)`` has ``indices == (1,)`` and
-    ``index == 4``. Empty when the list path has no wildcard."""
-
-    kind: Literal["list_item"] = "list_item"
-    """Discriminator, for streams that mix event types."""
+_ON_INVALID: tuple[OnInvalid, ...] = ("ignore", "error")
 
 
 def parse_list_path(path: str | PathPattern | None) -> PathPattern:
@@ -148,7 +115,7 @@ def new_list_items_(
 ) -> Callable[[Observable[JsonSnapshot]], Observable[ListItem[Any]]]:
     # Everything that can be wrong with the arguments fails here, eagerly.
     if on_invalid not in _ON_INVALID:
-        raise UsageError(f"on_invalid must be 'error' or 'skip', got {on_invalid!r}")
+        raise UsageError(f"on_invalid must be 'ignore' or 'error', got {on_invalid!r}")
     list_pattern = parse_list_path(path)
     item_pattern = PathPattern(
         (*list_pattern.parts, WILDCARD), f"{list_pattern.source}[*]"
@@ -159,7 +126,7 @@ def new_list_items_(
         level for level, part in enumerate(list_pattern.parts) if part is WILDCARD
     )
     list_depth = len(list_pattern.parts)
-    skip = on_invalid == "skip"
+    ignore_invalid = on_invalid == "ignore"
 
     def operator(source: Observable[JsonSnapshot]) -> Observable[ListItem[Any]]:
         def subscribe(
@@ -171,8 +138,19 @@ def new_list_items_(
             # leaves that undefined); its elements are not emitted again.
             closed: set[Path] = set()
 
+            seen = False
+
             def on_next(snapshot: JsonSnapshot) -> None:
-                for element_path, raw in snapshot.completed:
+                nonlocal seen
+                if not gate.is_open:
+                    return
+                seen = True
+                try:
+                    completed = snapshot.completed
+                except AttributeError:
+                    gate.error(not_snapshots("new_list_items", snapshot))
+                    return
+                for element_path, raw in completed:
                     if not gate.is_open:
                         return
                     depth = len(element_path)
@@ -190,7 +168,7 @@ def new_list_items_(
                     try:
                         value = validate_json_value(adapter, raw)
                     except ValidationError as exc:
-                        if skip:
+                        if ignore_invalid:
                             continue
                         gate.error(
                             ItemValidationError(
@@ -218,8 +196,14 @@ def new_list_items_(
                         )
                     )
 
+            def on_completed() -> None:
+                if seen:
+                    gate.completed()
+                else:
+                    gate.error(no_snapshots("new_list_items"))
+
             return source.subscribe(
-                on_next, gate.error, gate.completed, scheduler=scheduler
+                on_next, gate.error, on_completed, scheduler=scheduler
             )
 
         return Observable(subscribe)

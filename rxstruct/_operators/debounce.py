@@ -9,10 +9,20 @@ The operator is hand-written rather than composed: the window restarts on the
 first value after a pause, and completion has to flush the held value at the
 same virtual time, which ``throttle_first``, ``sample`` and ``debounce`` cannot
 express between them.
+
+Without a scheduler the timers follow the caller: inside a running asyncio
+loop they run on that loop (``AsyncIOThreadSafeScheduler``: a source emitting
+from another thread may still start a window), so an asyncio program sees
+every emission on its loop's thread; outside any loop they run on
+``TimeoutScheduler`` threads. Under trio reactivex has no scheduler, and
+timer threads would call a trio program back on foreign threads, so the
+subscription fails with a ``UsageError`` asking for an explicit scheduler.
 """
 
 from __future__ import annotations
 
+import asyncio
+import sys
 import threading
 from collections.abc import Callable
 from datetime import timedelta
@@ -21,12 +31,48 @@ from typing import Any, TypeVar, cast
 from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable, SerialDisposable
 from reactivex.scheduler import TimeoutScheduler
+from reactivex.scheduler.eventloop import AsyncIOThreadSafeScheduler
 
 from ..exceptions import UsageError
 
-__all__ = ["debounce_"]
+__all__ = ["debounce_", "default_scheduler"]
 
 _T = TypeVar("_T")
+
+
+def _in_trio() -> bool:
+    """Whether the caller runs inside trio (without importing trio)."""
+    trio = sys.modules.get("trio")
+    if trio is None:
+        return False
+    try:
+        trio.lowlevel.current_task()
+    except RuntimeError:
+        return False
+    return True
+
+
+def default_scheduler() -> abc.SchedulerBase:
+    """The timers' scheduler when neither the argument nor the subscription gives one.
+
+    The running asyncio loop, else ``TimeoutScheduler``.
+
+    Raises:
+        UsageError: The caller runs inside trio.
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        if _in_trio():
+            raise UsageError(
+                "debounce() has no default scheduler under trio (reactivex has "
+                "none for trio, and timer threads would call trio code from "
+                "foreign threads): pass one, e.g. debounce(interval, "
+                "scheduler=TimeoutScheduler()) to accept timer threads, or run "
+                "the pipeline under asyncio, where the loop is the default"
+            ) from None
+        return TimeoutScheduler.singleton()
+    return AsyncIOThreadSafeScheduler(loop)
 
 
 def debounce_(
@@ -47,7 +93,7 @@ def debounce_(
         interval: Minimum time between two emissions, in seconds or as a
             ``timedelta``. Must be positive.
         scheduler: Scheduler for the window timers. Defaults to the scheduler
-            given at subscription, then to ``TimeoutScheduler``.
+            given at subscription, then to :func:`default_scheduler`.
 
     Returns:
         An operator for ``Observable.pipe``.
@@ -64,7 +110,7 @@ def debounce_(
             observer: abc.ObserverBase[_T],
             scheduler_: abc.SchedulerBase | None = None,
         ) -> abc.DisposableBase:
-            _scheduler = scheduler or scheduler_ or TimeoutScheduler.singleton()
+            _scheduler = scheduler or scheduler_ or default_scheduler()
             lock = threading.RLock()
             timer = SerialDisposable()
             window_open = False

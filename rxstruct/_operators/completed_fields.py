@@ -9,35 +9,15 @@ number of values that closed in it. Hand-written for the same reason as
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
 
 from reactivex import Observable, abc
 
+from ..events import FieldCompleted
 from ..exceptions import UsageError
 from ..json import JsonSnapshot, Path, PathPattern
+from ._gate import Gate, no_snapshots, not_snapshots
 
-__all__ = ["FieldCompleted", "completed_fields_"]
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class FieldCompleted:
-    """A value in the document became final: its last character arrived.
-
-    Example:
-        >>> FieldCompleted(path=("title",), value="Pasta")
-        FieldCompleted(path=('title',), value='Pasta', kind='field_completed')
-    """
-
-    path: Path
-    """Where the value sits, e.g. ``("title",)`` or ``("recipes", 0, "name")``."""
-
-    value: Any
-    """The complete JSON value (not validated). It is shared with the
-    snapshots: treat it as read-only."""
-
-    kind: Literal["field_completed"] = "field_completed"
-    """Discriminator, for streams that mix event types."""
+__all__ = ["completed_fields_"]
 
 
 def _parse_patterns(patterns: tuple[str | PathPattern, ...]) -> tuple[PathPattern, ...]:
@@ -73,16 +53,34 @@ def completed_fields_(
             # Paths already reported. Only a repeated key in one object can
             # complete a path twice (JSON leaves that undefined): the first wins.
             reported: set[Path] = set()
+            gate = Gate(observer)
+
+            seen = False
 
             def on_next(snapshot: JsonSnapshot) -> None:
-                for path, value in snapshot.completed:
+                nonlocal seen
+                if not gate.is_open:
+                    return
+                seen = True
+                try:
+                    completed = snapshot.completed
+                except AttributeError:
+                    gate.error(not_snapshots("completed_fields", snapshot))
+                    return
+                for path, value in completed:
                     if not wanted(path) or path in reported:
                         continue
                     reported.add(path)
                     observer.on_next(FieldCompleted(path=path, value=value))
 
+            def on_completed() -> None:
+                if seen:
+                    gate.completed()
+                else:
+                    gate.error(no_snapshots("completed_fields"))
+
             return source.subscribe(
-                on_next, observer.on_error, observer.on_completed, scheduler=scheduler
+                on_next, gate.error, on_completed, scheduler=scheduler
             )
 
         return Observable(subscribe)

@@ -1,4 +1,4 @@
-"""``to_partial`` and ``validate_final``: snapshots in, partial / final objects out."""
+"""``validate_final``: the complete value, fully validated, once."""
 
 from __future__ import annotations
 
@@ -10,52 +10,15 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from reactivex import Observable, abc
 
-from .._partial import PartialBuilder, emission_of
-from .._partial._builder import OnInvalid
-from .._partial._shapes import HIDDEN
+from .._partial import emission_of
 from ..exceptions import FinalValidationError, IncompleteJsonError, UsageError
 from ..json import JsonSnapshot, format_path
-from ._gate import Gate
+from ._gate import Gate, no_snapshots
 
-__all__ = ["PARTIAL_FLAG", "to_partial_", "validate_final_"]
+__all__ = ["PARTIAL_FLAG", "validate_final_"]
 
 PARTIAL_FLAG = "rxstruct_partial"
 """The validation-context key telling validators partial (True) from final (False)."""
-
-
-def to_partial_(
-    model: Any, on_invalid: OnInvalid
-) -> Callable[[Observable[JsonSnapshot]], Observable[Any]]:
-    # Build one eagerly so a bad type or option fails when the pipeline is built.
-    PartialBuilder(model, on_invalid=on_invalid)
-
-    def operator(source: Observable[JsonSnapshot]) -> Observable[Any]:
-        def subscribe(
-            observer: abc.ObserverBase[Any],
-            scheduler: abc.SchedulerBase | None = None,
-        ) -> abc.DisposableBase:
-            convert = PartialBuilder(model, on_invalid=on_invalid).convert
-            emit = observer.on_next
-            gate = Gate(observer)
-
-            def on_next(snapshot: JsonSnapshot) -> None:
-                if not gate.is_open:
-                    return
-                try:
-                    out = convert(snapshot)
-                except Exception as exc:
-                    gate.error(exc)
-                    return
-                if out is not HIDDEN:
-                    emit(out)
-
-            return source.subscribe(
-                on_next, gate.error, gate.completed, scheduler=scheduler
-            )
-
-        return Observable(subscribe)
-
-    return operator
 
 
 def _validator(
@@ -105,9 +68,11 @@ def _snapshot_of(item: Any) -> JsonSnapshot:
     )
 
 
-def _incomplete(last: JsonSnapshot | None) -> IncompleteJsonError:
-    if last is None or not last.has_value:
-        text = last.text if last is not None else ""
+def _incomplete(last: JsonSnapshot | None) -> Exception:
+    if last is None:
+        return no_snapshots("validate_final")
+    if not last.has_value:
+        text = last.text
         return IncompleteJsonError(
             "the stream ended before any JSON value", text, len(text)
         )

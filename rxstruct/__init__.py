@@ -12,7 +12,10 @@ Example:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._operators.fields import FieldCompleted
+from ._operators.json_patch import PatchOperation, apply_patch
 from ._operators.lists import ListItem
 from ._partial import (
     Atomic,
@@ -44,9 +47,13 @@ from .operators import (
     debounce,
     distinct_fields,
     new_list_items,
+    to_json_patch,
     to_partial,
     validate_final,
 )
+
+if TYPE_CHECKING:
+    from .web import to_sse
 
 __version__ = "0.1.0"
 
@@ -66,6 +73,7 @@ __all__ = [
     "PartialBuilder",
     "PartialJsonDecoder",
     "PartialValidationError",
+    "PatchOperation",
     "PathPattern",
     "RxStructError",
     "SourceError",
@@ -73,6 +81,7 @@ __all__ = [
     "UsageError",
     "ValidationFailedError",
     "accumulate_json",
+    "apply_patch",
     "completed",
     "completed_fields",
     "debounce",
@@ -81,6 +90,20 @@ __all__ = [
     "is_complete",
     "new_list_items",
     "partial_model",
+    "to_json_patch",
     "to_partial",
+    "to_sse",
     "validate_final",
 ]
+
+PatchOperation.__module__ = apply_patch.__module__ = __name__
+
+
+def __getattr__(name: str) -> Any:
+    # The web room sits above the face: imported on first use only.
+    if name == "to_sse":
+        from .web import to_sse
+
+        globals()[name] = to_sse
+        return to_sse
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

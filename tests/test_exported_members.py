@@ -11,6 +11,7 @@ import rxstruct.json
 import rxstruct.operators
 import rxstruct.sources
 import rxstruct.testing
+import rxstruct.web
 
 MODULES = [
     rxstruct,
@@ -18,6 +19,7 @@ MODULES = [
     rxstruct.json,
     rxstruct.sources,
     rxstruct.testing,
+    rxstruct.web,
 ]
 
 

@@ -252,7 +252,10 @@ def main() -> None:
         topic = result["topic"]
         record = served.get(topic)
         if record is None or record["reply"] is None:
-            problems.append(f"{topic}: the model server never answered it")
+            problems.append(
+                f"{topic}: the model server never answered it: "
+                f"{result.get('error') or result.get('done')}"
+            )
             continue
         expected = answer(record["reply"]).model_dump()
         if result.get("done") != expected:
@@ -279,7 +282,9 @@ def main() -> None:
     deltas_of_frames = {}
     latencies = []
     for result in results:
-        record = served[result["topic"]]
+        record = served.get(result["topic"])
+        if record is None or record["reply"] is None:
+            continue
         number = record["reply"]
         if number not in deltas_of_frames:
             deltas_of_frames[number] = frame_deltas(canned_deltas(answer(number)))

@@ -195,3 +195,13 @@ def test_error_body_of_a_source_error() -> None:
         "message": "the model server said no",
         "status_code": 429,
     }
+
+
+async def test_done_is_last_even_when_partials_lag_behind() -> None:
+    """A delayed (debounced, throttled) partial view never lands after done."""
+    found = views(CHUNKS)
+    found["partials"] = found["partials"].pipe(ops.delay(0.05))
+    events = parse(await collect(to_sse(**found, ping=0)))
+    names = [e.event for e in events]
+    assert names[-1] == "done"
+    assert names.count("message") == len(CHUNKS) + 1

@@ -21,7 +21,17 @@ from reactivex import operators as ops
 import rxstruct as rs
 from rxstruct.json import JsonSnapshot
 from rxstruct.testing import run_in_virtual_time, token_marbles
-from tests.helpers import NAMES, docstring_marble, list_documents, load, same
+from tests.helpers import (
+    CHUNK,
+    NAMES,
+    docstring_marble,
+    list_documents,
+    list_of_models,
+    load,
+    mean_profile_events,
+    p90_transient_bytes,
+    same,
+)
 
 
 def replay(
@@ -248,3 +258,34 @@ def test_apply_patch_understands_remove_replace_and_end_of_array() -> None:
         ],
     )
     assert document == {"a": [2, 3], "b": "yz"}
+
+
+# --- cost ---------------------------------------------------------------------------
+
+
+def patch_steps(size: int) -> tuple[Any, list[JsonSnapshot]]:
+    """A fed ``to_json_patch`` and the last 2,000 snapshots of a document."""
+    from reactivex.subject import Subject
+
+    text = list_of_models(size)
+    decoder = rs.PartialJsonDecoder()
+    snapshots = [decoder.feed(text[i : i + CHUNK]) for i in range(0, len(text), CHUNK)]
+    subject: Subject[JsonSnapshot] = Subject()
+    subject.pipe(rs.to_json_patch()).subscribe(lambda _ops: None)
+    for snap in snapshots[:-2000]:
+        subject.on_next(snap)
+    return subject.on_next, snapshots[-2000:]
+
+
+def test_cost_per_chunk_does_not_grow_with_the_document() -> None:
+    """Work follows the change along the open path, not the document's width."""
+    small_step, small = patch_steps(16_000)
+    large_step, large = patch_steps(512_000)
+    small_events = mean_profile_events(small_step, small)
+    large_events = mean_profile_events(large_step, large)
+    assert large_events < 1.3 * small_events, (small_events, large_events)
+    small_step, small = patch_steps(16_000)
+    large_step, large = patch_steps(512_000)
+    small_bytes = p90_transient_bytes(small_step, small)
+    large_bytes = p90_transient_bytes(large_step, large)
+    assert large_bytes < 2 * small_bytes + 1024, (small_bytes, large_bytes)

@@ -253,25 +253,25 @@ async def _frames(
             pass  # the stream was closed meanwhile: nobody is listening
 
     subscriptions = CompositeDisposable()
-    for view, observable in views:
-
-        def on_next(value: Any, view: _View = view) -> None:
-            post(("next", view, value))
-
-        def on_error(error: Exception) -> None:
-            post(("error", None, error))
-
-        def on_completed(view: _View = view) -> None:
-            post(("completed", view, None))
-
-        subscriptions.add(observable.subscribe(on_next, on_error, on_completed))
-    if connect is not None:
-        connection: DisposableBase | None = connect.connect()
-        if connection is not None:
-            subscriptions.add(connection)
     pending = len(views)
     final: Any = None
     try:
+        for view, observable in views:
+
+            def on_next(value: Any, view: _View = view) -> None:
+                post(("next", view, value))
+
+            def on_error(error: Exception) -> None:
+                post(("error", None, error))
+
+            def on_completed(view: _View = view) -> None:
+                post(("completed", view, None))
+
+            subscriptions.add(observable.subscribe(on_next, on_error, on_completed))
+        if connect is not None:
+            connection: DisposableBase | None = connect.connect()
+            if connection is not None:
+                subscriptions.add(connection)
         while pending:
             message: tuple[str, Any, Any] | None = None
             if ping > 0:

@@ -95,7 +95,7 @@ def model_process(clients: int, delay: float, pipe: Connection) -> None:
                     times.append(now)
             time.sleep(0.001)
         pipe.recv()
-        report = {}
+        report: dict[str, Any] = {"cpu": time.process_time()}
         for key, request in seen.items():
             topic = request.messages[-1]["content"].rsplit(": ", 1)[-1]
             report[topic] = {
@@ -235,12 +235,17 @@ def main() -> None:
                 raise SystemExit("the app did not start")
             time.sleep(0.1)
         cpu_before = cpu_seconds(app.pid)
+        clients_cpu = time.process_time()
+        load_before = os.getloadavg()[0]
         wall = time.monotonic()
         results = asyncio.run(run_clients(url, args.clients))
         wall = time.monotonic() - wall
         cpu = cpu_seconds(app.pid) - cpu_before
+        clients_cpu = time.process_time() - clients_cpu
+        load_after = os.getloadavg()[0]
         here.send("stop")
         served = here.recv()
+        model_cpu = served.pop("cpu")
     finally:
         app.terminate()
         app.wait(10)
@@ -301,6 +306,11 @@ def main() -> None:
     deltas = len(canned_deltas(answer(0)))
     print(f"clients: {args.clients}, {deltas} deltas each, one every {args.delay}s")
     print(f"wall time: {wall:.1f} s; streams held at once (peak): {peak}")
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {load_before:.1f} before, "
+        f"{load_after:.1f} after; CPU used: app {cpu:.1f} s, model server "
+        f"{model_cpu:.1f} s, clients {clients_cpu:.1f} s"
+    )
     print(
         f"complete and correct: {args.clients - len(problems)}/{args.clients}"
         + ("" if not problems else "  PROBLEMS: " + "; ".join(problems[:5]))

@@ -205,3 +205,26 @@ async def test_done_is_last_even_when_partials_lag_behind() -> None:
     names = [e.event for e in events]
     assert names[-1] == "done"
     assert names.count("message") == len(CHUNKS) + 1
+
+
+async def test_a_sync_client_over_real_http_and_closing_mid_stream() -> None:
+    """The sync SDK reads on its own thread; closing the frames closes its request."""
+    import openai
+
+    from rxstruct.sources import from_chat_completion
+    from rxstruct.testing import ScriptedLLMServer, ScriptedReply
+
+    slow = ScriptedReply(deltas=["[", *['"word", '] * 100, '"end"]'], delay=0.05)
+    with (
+        ScriptedLLMServer([slow]) as server,
+        openai.OpenAI(base_url=server.base_url, api_key="k") as client,
+    ):
+        tokens = from_chat_completion(client, model="m", messages=[])
+        stream = to_sse(tokens.pipe(rs.accumulate_json()), ping=0)
+        frames = [await stream.__anext__() for _ in range(3)]
+        await stream.aclose()
+        request = server.requests[0]
+        assert await anyio.to_thread.run_sync(request.wait_finished, 5.0)
+        assert request.client_disconnected
+        assert request.deltas_sent < 20
+    assert frames[0] == b"data: []\n\n"

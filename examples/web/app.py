@@ -19,8 +19,6 @@ server, e.g. ``uvicorn app:app --workers 4`` or gunicorn with uvicorn workers,
 behind a proxy that does not buffer ``text/event-stream``.
 """
 
-from __future__ import annotations
-
 import json
 import os
 from collections.abc import AsyncIterator

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import typing as _typing
 
+from ._operators.json_patch import PatchOperation, apply_patch
 from ._partial import (
     Atomic,
     HoldUntilPresent,
@@ -48,6 +49,7 @@ from .operators import (
     debounce,
     distinct_fields,
     new_list_items,
+    to_json_patch,
     to_partial,
     validate_final,
 )
@@ -62,6 +64,7 @@ if _typing.TYPE_CHECKING:
         StructuredStream,
         stream,
     )
+    from .web import to_sse
 
 __version__ = "0.1.0"
 
@@ -86,6 +89,7 @@ __all__ = [
     "PartialJsonDecoder",
     "PartialUpdate",
     "PartialValidationError",
+    "PatchOperation",
     "PathPattern",
     "RefusalError",
     "RxStructError",
@@ -96,6 +100,7 @@ __all__ = [
     "UsageError",
     "ValidationFailedError",
     "accumulate_json",
+    "apply_patch",
     "completed",
     "completed_fields",
     "debounce",
@@ -105,7 +110,9 @@ __all__ = [
     "new_list_items",
     "partial_model",
     "stream",
+    "to_json_patch",
     "to_partial",
+    "to_sse",
     "validate_final",
 ]
 
@@ -128,9 +135,14 @@ def __getattr__(name: str) -> _typing.Any:
         value = getattr(structured, name)
         globals()[name] = value
         return value
+    if name == "to_sse":  # the web room sits above the face: on first use only
+        from .web import to_sse
+
+        globals()[name] = to_sse
+        return to_sse
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # Classes and functions from private modules show their public home (the
-# structured names live in the public rxstruct.structured, loaded on first use).
-_publish(globals(), [name for name in __all__ if name not in _STRUCTURED])
+# structured names and to_sse live in public modules, loaded on first use).
+_publish(globals(), [name for name in __all__ if name not in (*_STRUCTURED, "to_sse")])

@@ -25,6 +25,7 @@ from reactivex import Observable, abc
 
 # Imported at run time, not only for type checking, so that
 # ``typing.get_type_hints`` resolves every signature of this module.
+from ._operators.json_patch import PatchOperation
 from ._partial import Partial
 from .events import FieldCompleted, ListItem
 from .json import JsonKind, JsonSnapshot, PathPattern
@@ -35,6 +36,7 @@ __all__: list[str] = [
     "debounce",
     "distinct_fields",
     "new_list_items",
+    "to_json_patch",
     "to_partial",
     "validate_final",
 ]
@@ -652,3 +654,80 @@ def debounce(
     from ._operators.debounce import debounce_
 
     return debounce_(interval, scheduler)
+
+
+# --- JSON-Patch deltas (to_json_patch) ------------------------------------------------
+
+
+def to_json_patch(
+    *, string_append: bool = True
+) -> Callable[[Observable[JsonSnapshot]], Observable[list[PatchOperation]]]:
+    """Turn snapshots into JSON-Patch operations: send what changed, not everything.
+
+    For each snapshot of :func:`accumulate_json`, emits the list of operations
+    that brings a client holding the previous snapshot's value to this one's:
+    applied in order to any starting document (``{}``, ``[]``), the lists
+    rebuild every snapshot's ``value`` exactly (the first operation, when the
+    value appears, is an ``add`` at the root ``""``). One list per snapshot,
+    empty when nothing visible changed (a number still being read, text after
+    the value), so the output lines up with the input; drop empty lists
+    before sending them.
+
+    Operations are RFC 6902 ``add`` (a new member, a new array element at the
+    end, the root) plus one extension, ``append``: ``{"op": "append",
+    "path": "/title", "value": "lo"}`` concatenates ``value`` to the string at
+    ``path``, so a growing string costs its new characters, not its whole
+    text again. With ``string_append=False`` the growing string is sent whole
+    in an RFC 6902 ``replace`` instead, for clients that accept only the
+    standard. :func:`~rxstruct.apply_patch` (Python) and the page of
+    ``examples/web`` (JavaScript) apply both.
+
+    The operations are derived from the decoder's change information (the
+    open containers, their closed children and the open string) along the
+    open path: the work per snapshot is O(depth) plus the size of what
+    changed, never a diff of whole documents. A value that completes is sent
+    once; only the part the client lacks is sent (the rest of a string, the
+    members of an object it saw growing). Snapshots may be skipped (after
+    ``debounce``): the next list then covers everything since the last one.
+
+    .. marble::
+        :alt: to_json_patch
+
+        -a-----b------c--|
+        [ to_json_patch() ]
+        -x-----y------z--|
+
+        The source is drawn as the text chunks fed to accumulate_json():
+        a = '{"t": "He'     x = [add "" {"t": "He"}]
+        b = 'llo", "n"'     y = [append /t "llo"]
+        c = ': [1]}'        z = [add /n [1]]
+
+    Args:
+        string_append: Send a growing string as ``append`` operations of its
+            new characters (default) or, when False, as RFC 6902 ``replace``
+            operations of its whole text.
+
+    Returns:
+        An operator from ``Observable[JsonSnapshot]`` to
+        ``Observable[list[PatchOperation]]``. Values in the operations are
+        shared with the snapshots: treat them as read-only.
+
+    Raises:
+        UsageError: ``string_append`` is not a bool (raised when the operator
+            is built); fed anything but snapshots, the stream ends with a
+            ``UsageError`` saying to put ``accumulate_json()`` first.
+
+    Example:
+        >>> import reactivex as rx
+        >>> import rxstruct as rs
+        >>> chunks = rx.of('{"t": "He', 'llo", "n"', ": [1]}")
+        >>> patches = chunks.pipe(rs.accumulate_json(), rs.to_json_patch())
+        >>> _ = patches.subscribe(print)
+        [{'op': 'add', 'path': '', 'value': {'t': 'He'}}]
+        [{'op': 'append', 'path': '/t', 'value': 'llo'}]
+        [{'op': 'add', 'path': '/n', 'value': [1]}]
+        []
+    """
+    from ._operators.json_patch import to_json_patch_
+
+    return to_json_patch_(string_append)

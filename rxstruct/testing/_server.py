@@ -238,6 +238,9 @@ class _HTTPServer(ThreadingMixIn, HTTPServer):
 
     daemon_threads = True
     block_on_close = False
+    # socketserver listens with a backlog of 5: a burst of clients connecting at
+    # once (benchmarks/web_load.py: 200) would see dropped SYNs and time out.
+    request_queue_size = 256
 
     def __init__(self, owner: ScriptedLLMServer) -> None:
         self.owner = owner

@@ -6,6 +6,7 @@
 - :mod:`.observers`: what a subscription on another thread received, thread errors;
 - :mod:`.streams`: where values close in JSON text, chunked virtual-time runs;
 - :mod:`.work`: counting work (calls, memory) without clocks, for cost guards.
+- :mod:`.web`: an ASGI app under uvicorn on 127.0.0.1, and SSE frame parsing.
 """
 
 from __future__ import annotations
@@ -31,11 +32,13 @@ from .streams import (
     run_chunks,
     value_spans,
 )
+from .web import Frame, serve, sse_frames
 from .work import CHUNK, list_of_models, mean_profile_events, p90_transient_bytes
 
 __all__ = [
     "CHUNK",
     "FIXTURES",
+    "Frame",
     "MODELS",
     "NAMES",
     "Outcome",
@@ -57,6 +60,8 @@ __all__ = [
     "p90_transient_bytes",
     "run_chunks",
     "same",
+    "serve",
+    "sse_frames",
     "subscribe",
     "thread_errors",
     "truncated",

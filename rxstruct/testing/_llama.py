@@ -291,8 +291,18 @@ class LlamaServer:
             ImportError: A default binary or model was asked for and the
                 ``local`` extra is not installed.
             UsageError: The server is already running.
-            SourceError: The server exited or did not become healthy within
-                ``startup_timeout``; the message ends with its log's last lines.
+            SourceError: The port asked for is taken, or the server exited or
+                did not become healthy within ``startup_timeout``; the message
+                ends with its log's last lines.
+
+        Example:
+            .. code-block:: python
+
+                server = LlamaServer().start()  # or: with LlamaServer() as server:
+                try:
+                    print(server.base_url)  # http://127.0.0.1:<port>/v1
+                finally:
+                    server.stop()
         """
         if self._process is not None:
             raise UsageError("this LlamaServer is already started")
@@ -325,6 +335,12 @@ class LlamaServer:
 
         Args:
             keep_log: Keep a temporary log file (it is removed by default).
+
+        Example:
+            .. code-block:: python
+
+                server.stop(keep_log=True)
+                print(server.log_path.read_text())
         """
         process, self._process = self._process, None
         if process is not None:

@@ -59,15 +59,15 @@ def check_cancelled(
     """The server stopped the task at once, far from its token limit."""
     task = busy["id_task"]
     [progress] = busy["next_token"]
-    assert progress["n_decoded"] < 50 and progress["n_remain"] > 300, progress
-    deadline = disposed_at + 10.0
+    assert progress["n_remain"] > 300, progress  # most of max_tokens still to go
+    deadline = disposed_at + 30.0
     while server.slots()[0]["is_processing"]:
         assert time.monotonic() < deadline, "the slot is still generating"
         time.sleep(0.02)
     idle_after = time.monotonic() - disposed_at
-    # Over 300 tokens were left: at ~30 tokens/s, 10 s of work. Idle within
-    # 2 s means the task was stopped, not finished.
-    assert idle_after < 2.0, idle_after
+    # Over 300 tokens were left: at ~30 tokens/s, 10 s of work (far more on a
+    # busy machine). Idle within 5 s means the task was stopped, not finished.
+    assert idle_after < 5.0, idle_after
     [slot] = server.slots()
     assert slot["id_task"] == task  # no other task ran meanwhile
     cancelled = f"cancel task, id_task = {task}"
@@ -79,7 +79,8 @@ def check_cancelled(
         log = server.log_tail(200)
     match = released.search(log)
     assert match is not None
-    assert int(match.group(1)) < busy["n_prompt_tokens"] + 50
+    # Its context at release: the prompt and a few tokens, not 400 more.
+    assert int(match.group(1)) < busy["n_prompt_tokens"] + 100
 
 
 def test_sync_dispose(client: openai.OpenAI, llama_server: LlamaServer) -> None:

@@ -28,7 +28,12 @@ class Menu(BaseModel):
 def test_length_finish_is_an_incomplete_json_error(
     client: openai.OpenAI, llama_server: LlamaServer
 ) -> None:
-    """max_tokens=12 cuts the menu: finish_reason 'length', IncompleteJsonError."""
+    """max_tokens=12 cuts the menu: finish_reason 'length', IncompleteJsonError.
+
+    The source reports the token limit (``StreamEnded.truncated``, just before
+    completion); the decoder reports where the JSON was cut, positioned at the
+    end of the text.
+    """
     ended: list[StreamEnded] = []
     deltas: list[str] = []
     outcome: dict[str, Any] = {}
@@ -43,6 +48,7 @@ def test_length_finish_is_an_incomplete_json_error(
         },
         max_tokens=12,
         temperature=0,
+        stream_options={"include_usage": True},
         on_finish=ended.append,
     )
     tokens.pipe(
@@ -57,7 +63,7 @@ def test_length_finish_is_an_incomplete_json_error(
     assert finished.wait(WAIT), "the stream did not end"
     [end] = ended
     assert end.finish_reason == "length" and end.truncated
-    assert end.usage is None or end.usage.completion_tokens == 12
+    assert end.usage.completion_tokens == 12  # the server's count: at the limit
     error = outcome.get("error")
     assert isinstance(error, rs.IncompleteJsonError), outcome
     assert "value" not in outcome

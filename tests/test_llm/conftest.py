@@ -10,6 +10,7 @@ Every test here is marked ``llm`` and deselected from `make test` (see
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import openai
 import pytest
@@ -19,9 +20,9 @@ from rxstruct.testing import LlamaServer
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test of this directory ``llm``, whatever its module says."""
-    here = __file__.rsplit("/", 1)[0]
+    here = Path(__file__).parent
     for item in items:
-        if str(item.path).startswith(here):
+        if item.path.is_relative_to(here):
             item.add_marker(pytest.mark.llm)
 
 

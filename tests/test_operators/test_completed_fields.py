@@ -21,6 +21,7 @@ import rxstruct as rs
 from rxstruct.json import JsonSnapshot, Path
 from rxstruct.testing import VirtualRun, run_in_virtual_time, token_marbles
 from tests.helpers import (
+    check_raw_text_error,
     chunk_of,
     closing_offset,
     docstring_marble,
@@ -188,20 +189,8 @@ class TestErrors:
             rs.completed_fields(3)  # type: ignore[arg-type]
 
     def test_raw_text_instead_of_snapshots(self) -> None:
-        """Text fed without accumulate_json() gives a UsageError with the fix,
-        once, and nothing after it (not a bare AttributeError)."""
-        errors: list[Exception] = []
-        fields: list[Any] = []
-        completions: list[bool] = []
-        reactivex.of('{"a": 1}', "{}").pipe(rs.completed_fields()).subscribe(
-            fields.append, errors.append, lambda: completions.append(True)
-        )
-        assert fields == [] and completions == []
-        [error] = errors
-        assert isinstance(error, rs.UsageError)
-        assert str(error) == (
-            "completed_fields() expects JsonSnapshot, got str: "
-            "put rs.accumulate_json() before rs.completed_fields()"
+        check_raw_text_error(
+            rs.completed_fields(), "completed_fields", ['{"a": 1}', "{}"]
         )
 
 

@@ -34,6 +34,7 @@ import rxstruct as rs
 from rxstruct.json import JsonSnapshot, Path
 from rxstruct.testing import VirtualRun, run_in_virtual_time, token_marbles
 from tests.helpers import (
+    check_raw_text_error,
     chunk_of,
     closing_offset,
     docstring_marble,
@@ -441,20 +442,8 @@ class TestUsageErrors:
             rs.new_list_items(Opaque)
 
     def test_raw_text_instead_of_snapshots(self) -> None:
-        """Text fed without accumulate_json() gives a UsageError with the fix,
-        once, and nothing after it (not a bare AttributeError)."""
-        errors: list[Exception] = []
-        items: list[Any] = []
-        completions: list[bool] = []
-        reactivex.of('["a"]', '["b"]').pipe(rs.new_list_items(str)).subscribe(
-            items.append, errors.append, lambda: completions.append(True)
-        )
-        assert items == [] and completions == []
-        [error] = errors
-        assert isinstance(error, rs.UsageError)
-        assert str(error) == (
-            "new_list_items() expects JsonSnapshot, got str: "
-            "put rs.accumulate_json() before rs.new_list_items()"
+        check_raw_text_error(
+            rs.new_list_items(str), "new_list_items", ['["a"]', '["b"]']
         )
 
 

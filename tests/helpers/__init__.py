@@ -3,7 +3,8 @@
 - :mod:`.json`: exact equality and partial consistency checks for decoder output;
 - :mod:`.recordings`: the real token streams in ``tests/fixtures``;
 - :mod:`.models`: pydantic models of the recordings' schemas;
-- :mod:`.observers`: what a subscription on another thread received, thread errors;
+- :mod:`.observers`: what a subscription received (on another thread too), thread
+  errors;
 - :mod:`.streams`: where values close in JSON text, chunked virtual-time runs;
 - :mod:`.work`: counting work (calls, memory) without clocks, for cost guards.
 - :mod:`.web`: an ASGI app under uvicorn on 127.0.0.1, and SSE frame parsing.
@@ -17,6 +18,7 @@ from .observers import (
     WAIT,
     Outcome,
     advance_until,
+    check_raw_text_error,
     collect,
     loop_errors,
     subscribe,
@@ -24,7 +26,6 @@ from .observers import (
 )
 from .recordings import FIXTURES, NAMES, load, truncated
 from .streams import (
-    check_raw_text_error,
     chunk_of,
     closing_offset,
     docstring_marble,

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import reactivex
 from reactivex import Observable, abc
 from reactivex.testing import TestScheduler
+
+import rxstruct as rs
 
 WAIT = 10.0  # seconds; a guard against hanging, never reached when green
 
@@ -69,6 +72,31 @@ def collect(
     outcome, _ = subscribe(source, scheduler)
     assert outcome.done.wait(WAIT), "the stream did not end"
     return outcome
+
+
+def check_raw_text_error(
+    operator: Callable[[Observable[Any]], Observable[Any]],
+    name: str,
+    chunks: Sequence[str],
+) -> None:
+    """Text fed to ``operator`` without ``accumulate_json()``: one UsageError.
+
+    The error names the fix, comes once, and nothing follows it (no value, no
+    completion, not a bare ``AttributeError``).
+    """
+    errors: list[Exception] = []
+    values: list[Any] = []
+    completions: list[bool] = []
+    reactivex.from_iterable(chunks).pipe(operator).subscribe(
+        values.append, errors.append, lambda: completions.append(True)
+    )
+    assert values == [] and completions == []
+    [error] = errors
+    assert isinstance(error, rs.UsageError)
+    assert str(error) == (
+        f"{name}() expects JsonSnapshot, got str: "
+        f"put rs.accumulate_json() before rs.{name}()"
+    )
 
 
 def advance_until(timers: TestScheduler, step: float, done: threading.Event) -> None:

@@ -14,7 +14,6 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import reactivex
 from hypothesis import strategies as st
 from reactivex import Observable
 from reactivex.testing import ReactiveTest, TestScheduler
@@ -123,31 +122,6 @@ def run_chunks(
 def emitted_at(run: VirtualRun[Any]) -> list[int]:
     """For each value of ``run`` (fed by :func:`run_chunks`), its chunk index."""
     return [int(t) - 201 for t in run.times()]
-
-
-def check_raw_text_error(
-    operator: Callable[[Observable[Any]], Observable[Any]],
-    name: str,
-    chunks: Sequence[str],
-) -> None:
-    """Text fed to ``operator`` without ``accumulate_json()``: one UsageError.
-
-    The error names the fix, comes once, and nothing follows it (no value, no
-    completion, not a bare ``AttributeError``).
-    """
-    errors: list[Exception] = []
-    values: list[Any] = []
-    completions: list[bool] = []
-    reactivex.from_iterable(chunks).pipe(operator).subscribe(
-        values.append, errors.append, lambda: completions.append(True)
-    )
-    assert values == [] and completions == []
-    [error] = errors
-    assert isinstance(error, rs.UsageError)
-    assert str(error) == (
-        f"{name}() expects JsonSnapshot, got str: "
-        f"put rs.accumulate_json() before rs.{name}()"
-    )
 
 
 def docstring_marble(

@@ -427,17 +427,7 @@ def validate_final(
 
 @overload
 def new_list_items(
-    item_type: type[_T],
-    /,
-    path: str | PathPattern | None = None,
-    *,
-    on_invalid: Literal["ignore", "error"] = "error",
-) -> Callable[[Observable[JsonSnapshot]], Observable[ListItem[_T]]]: ...
-
-
-@overload
-def new_list_items(
-    item_type: TypeAdapter[_T],
+    item_type: type[_T] | TypeAdapter[_T],
     /,
     path: str | PathPattern | None = None,
     *,

@@ -27,6 +27,7 @@ from .observers import (
 from .recordings import FIXTURES, NAMES, load, truncated
 from .streams import (
     chunk_of,
+    closing_chunks,
     closing_offset,
     docstring_marble,
     emitted_at,
@@ -49,6 +50,7 @@ __all__ = [
     "check_raw_text_error",
     "check_stream",
     "chunk_of",
+    "closing_chunks",
     "closing_offset",
     "collect",
     "consistent",

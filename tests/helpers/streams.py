@@ -11,7 +11,7 @@ import ast
 import bisect
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from hypothesis import strategies as st
@@ -95,6 +95,18 @@ def chunk_of(chunks: Sequence[str], offset: int | None) -> int:
         total += len(chunk)
         ends.append(total)
     return bisect.bisect_right(ends, offset)
+
+
+def closing_chunks(
+    text: str, chunks: Sequence[str], paths: Iterable[Path]
+) -> list[int]:
+    """For each path, the index of the chunk holding the end of its value in ``text``.
+
+    What an operator that emits a value "on the chunk that closed it" must
+    match: compare with :func:`emitted_at`.
+    """
+    spans = value_spans(text)
+    return [chunk_of(chunks, closing_offset(text, spans[path])) for path in paths]
 
 
 def run_chunks(

@@ -22,8 +22,7 @@ from rxstruct.json import JsonSnapshot, Path
 from rxstruct.testing import VirtualRun, run_in_virtual_time, token_marbles
 from tests.helpers import (
     check_raw_text_error,
-    chunk_of,
-    closing_offset,
+    closing_chunks,
     docstring_marble,
     emitted_at,
     list_documents,
@@ -146,10 +145,9 @@ class TestWhen:
         """Each field arrives with the chunk holding its last character."""
         chunks = [DOC[i : i + 5] for i in range(0, len(DOC), 5)]
         run = run_chunks(chunks, rs.completed_fields())
-        spans = value_spans(DOC)
-        assert emitted_at(run) == [
-            chunk_of(chunks, closing_offset(DOC, spans[f.path])) for f in run.values()
-        ]
+        assert emitted_at(run) == closing_chunks(
+            DOC, chunks, [f.path for f in run.values()]
+        )
 
     def test_number_field_waits_for_the_character_after_it(self) -> None:
         #                 0123456
@@ -223,11 +221,9 @@ class TestRecordings:
         rec = load(name)
         run = run_chunks(rec.deltas, rs.completed_fields())
         assert paths(run) == member_paths(rec.text)
-        spans = value_spans(rec.text)
-        assert emitted_at(run) == [
-            chunk_of(rec.deltas, closing_offset(rec.text, spans[f.path]))
-            for f in run.values()
-        ]
+        assert emitted_at(run) == closing_chunks(
+            rec.text, rec.deltas, [f.path for f in run.values()]
+        )
         final = json.loads(rec.text)
         for f in run.values():
             expected: Any = final
@@ -257,10 +253,9 @@ def test_any_chunking_reports_each_member_once_when_closed(
     text, chunks, _pattern, _path = case
     run = run_chunks(chunks, rs.completed_fields())
     assert paths(run) == member_paths(text)
-    spans = value_spans(text)
-    assert emitted_at(run) == [
-        chunk_of(chunks, closing_offset(text, spans[f.path])) for f in run.values()
-    ]
+    assert emitted_at(run) == closing_chunks(
+        text, chunks, [f.path for f in run.values()]
+    )
 
 
 class TestLateSubscription:

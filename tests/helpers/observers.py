@@ -15,6 +15,7 @@ from typing import Any
 
 import reactivex
 from reactivex import Observable, abc
+from reactivex import operators as ops
 from reactivex.testing import TestScheduler
 
 import rxstruct as rs
@@ -97,6 +98,44 @@ def check_raw_text_error(
         f"{name}() expects JsonSnapshot, got str: "
         f"put rs.accumulate_json() before rs.{name}()"
     )
+
+
+def check_late_view_error(
+    view: Callable[[Observable[Any]], Observable[Any]], name: str, document: str
+) -> None:
+    """A view subscribed to a ``share()``d snapshot stream after it ended.
+
+    It gets a UsageError naming the late subscription and the fix, not an
+    empty stream (nor an error about the stream, which was fine).
+    """
+    snapshots = reactivex.of(document).pipe(rs.accumulate_json(), ops.share())
+    snapshots.subscribe()  # a synchronous source runs and ends right here
+    out: list[Any] = []
+    errors: list[Exception] = []
+    snapshots.pipe(view).subscribe(out.append, errors.append)
+    assert out == []
+    [error] = errors
+    assert isinstance(error, rs.UsageError)
+    message = str(error)
+    assert message.startswith(f"{name}() received no snapshot")
+    assert "after that stream had ended" in message
+    assert "ops.replay()" in message
+
+
+def published_views(
+    view: Callable[[Observable[Any]], Observable[Any]], document: str
+) -> tuple[list[Any], list[Any]]:
+    """What two views of one ``publish()``ed snapshot stream received.
+
+    Both are subscribed before ``connect()``: the fix the late-view error gives.
+    """
+    snapshots = reactivex.of(document).pipe(rs.accumulate_json(), ops.publish())
+    first: list[Any] = []
+    second: list[Any] = []
+    snapshots.pipe(view).subscribe(first.append)
+    snapshots.pipe(view).subscribe(second.append)
+    snapshots.connect()
+    return first, second
 
 
 def advance_until(timers: TestScheduler, step: float, done: threading.Event) -> None:

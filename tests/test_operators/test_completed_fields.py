@@ -21,12 +21,14 @@ import rxstruct as rs
 from rxstruct.json import JsonSnapshot, Path
 from rxstruct.testing import VirtualRun, run_in_virtual_time, token_marbles
 from tests.helpers import (
+    check_late_view_error,
     check_raw_text_error,
     closing_chunks,
     docstring_marble,
     emitted_at,
     list_documents,
     load,
+    published_views,
     run_chunks,
     same,
     value_spans,
@@ -262,30 +264,12 @@ class TestLateSubscription:
     def test_a_view_subscribed_after_a_shared_stream_ended_says_so(self) -> None:
         """A late view of a ``share()``d stream gets a UsageError naming the late
         subscription, not an empty stream."""
-        snapshots = reactivex.of('{"title": "Pasta"}').pipe(
-            rs.accumulate_json(), ops.share()
+        check_late_view_error(
+            rs.completed_fields(), "completed_fields", '{"title": "Pasta"}'
         )
-        snapshots.subscribe()  # a synchronous source runs and ends right here
-        out: list[Any] = []
-        errors: list[Exception] = []
-        snapshots.pipe(rs.completed_fields()).subscribe(out.append, errors.append)
-        assert out == []
-        [error] = errors
-        assert isinstance(error, rs.UsageError)
-        message = str(error)
-        assert message.startswith("completed_fields() received no snapshot")
-        assert "after that stream had ended" in message
-        assert "ops.replay()" in message
 
     def test_views_subscribed_before_the_stream_starts_see_it(self) -> None:
         """The fix the message gives: publish, subscribe every view, connect."""
-        snapshots = reactivex.of('{"title": "Pasta"}').pipe(
-            rs.accumulate_json(), ops.publish()
-        )
-        first: list[Any] = []
-        second: list[Any] = []
-        snapshots.pipe(rs.completed_fields()).subscribe(first.append)
-        snapshots.pipe(rs.completed_fields()).subscribe(second.append)
-        snapshots.connect()
+        first, second = published_views(rs.completed_fields(), '{"title": "Pasta"}')
         assert first == second
         assert first == [rs.FieldCompleted(path=("title",), value="Pasta")]

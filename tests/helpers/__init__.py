@@ -34,6 +34,7 @@ from .streams import (
     docstring_marble,
     emitted_at,
     list_documents,
+    marbles_run,
     run_chunks,
     value_spans,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "list_of_models",
     "load",
     "loop_errors",
+    "marbles_run",
     "mean_profile_events",
     "p90_transient_bytes",
     "published_views",

@@ -20,7 +20,7 @@ from reactivex.testing import ReactiveTest, TestScheduler
 
 import rxstruct as rs
 from rxstruct.json import JsonSnapshot, Path
-from rxstruct.testing import VirtualRun, run_in_virtual_time
+from rxstruct.testing import VirtualRun, run_in_virtual_time, token_marbles
 
 on_next = ReactiveTest.on_next
 on_completed = ReactiveTest.on_completed
@@ -129,6 +129,19 @@ def run_chunks(
         return source.pipe(rs.accumulate_json(), operator)
 
     return run_in_virtual_time(build, disposed=max(1000.0, 300.0 + len(chunks)))
+
+
+def marbles_run(
+    diagram: str,
+    chunks: dict[str, str],
+    *operators: Callable[[Observable[Any]], Observable[Any]],
+) -> VirtualRun[Any]:
+    """Run the chunks of a marble ``diagram`` through ``accumulate_json()``, then
+    ``operators``, in virtual time (``token_marbles`` timing: tick 1.0 from 200).
+    """
+    return run_in_virtual_time(
+        token_marbles(diagram, chunks).pipe(rs.accumulate_json(), *operators)
+    )
 
 
 def emitted_at(run: VirtualRun[Any]) -> list[int]:

@@ -28,6 +28,7 @@ from tests.helpers import (
     emitted_at,
     list_documents,
     load,
+    marbles_run,
     published_views,
     run_chunks,
     same,
@@ -38,10 +39,7 @@ from tests.helpers import (
 def fields_run(
     diagram: str, chunks: dict[str, str], *patterns: str
 ) -> VirtualRun[rs.FieldCompleted]:
-    source = token_marbles(diagram, chunks)
-    return run_in_virtual_time(
-        source.pipe(rs.accumulate_json(), rs.completed_fields(*patterns))
-    )
+    return marbles_run(diagram, chunks, rs.completed_fields(*patterns))
 
 
 def field(path: Path, value: Any) -> rs.FieldCompleted:

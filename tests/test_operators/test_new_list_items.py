@@ -41,6 +41,7 @@ from tests.helpers import (
     emitted_at,
     list_documents,
     load,
+    marbles_run,
     run_chunks,
     same,
     truncated,
@@ -64,10 +65,7 @@ def items_run(
     **options: Any,
 ) -> VirtualRun[rs.ListItem[Any]]:
     """Run the chunks of ``diagram`` through accumulate_json + new_list_items."""
-    source = token_marbles(diagram, chunks)
-    return run_in_virtual_time(
-        source.pipe(rs.accumulate_json(), rs.new_list_items(item_type, path, **options))
-    )
+    return marbles_run(diagram, chunks, rs.new_list_items(item_type, path, **options))
 
 
 def item(index: int, value: Any, path: Path, indices: tuple[int, ...] = ()) -> Any:

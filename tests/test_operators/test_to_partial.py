@@ -27,8 +27,12 @@ from pydantic import (
 )
 
 import rxstruct as rs
-from rxstruct.testing import run_in_virtual_time, token_marbles
-from tests.helpers import check_late_view_error, docstring_marble, published_views
+from tests.helpers import (
+    check_late_view_error,
+    docstring_marble,
+    marbles_run,
+    published_views,
+)
 
 
 def partials(model: Any, chunks: Sequence[str], **options: Any) -> list[Any]:
@@ -83,11 +87,7 @@ class TestDocstring:
         )
         assert operator == "[ to_partial(User) ]"
         assert len(chunks) == 3 and len(values) == 3
-        run = run_in_virtual_time(
-            token_marbles(source, chunks).pipe(
-                rs.accumulate_json(), rs.to_partial(Person)
-            )
-        )
+        run = marbles_run(source, chunks, rs.to_partial(Person))
         assert run.marbles(values) == output
         assert all(type(value) is PartialUser for value in run.values())
 

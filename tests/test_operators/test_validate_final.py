@@ -19,8 +19,13 @@ from pydantic import (
 from reactivex import operators as ops
 
 import rxstruct as rs
-from rxstruct.testing import run_in_virtual_time, token_marbles
-from tests.helpers import check_late_view_error, docstring_marble, load, published_views
+from tests.helpers import (
+    check_late_view_error,
+    docstring_marble,
+    load,
+    marbles_run,
+    published_views,
+)
 
 
 def final(model: Any, chunks: list[str], **options: Any) -> Any:
@@ -65,11 +70,7 @@ class TestDocstring:
         )
         assert operator == "[ validate_final(User) ]"
         assert len(chunks) == 3 and len(values) == 1
-        run = run_in_virtual_time(
-            token_marbles(source, chunks).pipe(
-                rs.accumulate_json(), rs.validate_final(Person)
-            )
-        )
+        run = marbles_run(source, chunks, rs.validate_final(Person))
         assert run.marbles(values) == output
         assert type(run.values()[0]) is Person
 

@@ -402,9 +402,8 @@ def main(argv: list[str] | None = None) -> int:
     gc.collect()
     gc.freeze()
 
-    specs = plan.sweep + plan.extra
-    for spec in specs:
-        workload = synthetic_workload(*spec)
+    def bench(workload: Workload, reps: int) -> list[report.Row]:
+        """Limits and rows of one workload, added to ``results``."""
         log(
             f"\n[{time.perf_counter() - started:.0f} s] {workload.name}: "
             f"{workload.chars:,} chars, {len(workload.chunks):,} chunks"
@@ -413,23 +412,15 @@ def main(argv: list[str] | None = None) -> int:
             name: measure_limit(make(workload), plan.limit_reps)
             for name, make in LIMITS.items()
         }
-        rows = bench_workload(workload, systems, plan, plan.reps.get(spec[1], 1))
+        rows = bench_workload(workload, systems, plan, reps)
         results.rows.extend(rows)
-        for row in rows:
-            log(report.terminal_line(row))
+        return rows
 
+    for spec in plan.sweep + plan.extra:
+        for row in bench(synthetic_workload(*spec), plan.reps.get(spec[1], 1)):
+            log(report.terminal_line(row))
     for case in plan.fixtures:
-        workload = fixture_workload(case)
-        log(
-            f"\n[{time.perf_counter() - started:.0f} s] {workload.name}: "
-            f"{workload.chars:,} chars, {len(workload.chunks):,} chunks"
-        )
-        results.limits[workload.name] = {
-            name: measure_limit(make(workload), plan.limit_reps)
-            for name, make in LIMITS.items()
-        }
-        rows = bench_workload(workload, systems, plan, plan.fixture_reps)
-        results.rows.extend(rows)
+        bench(fixture_workload(case), plan.fixture_reps)
 
     log(f"\n[{time.perf_counter() - started:.0f} s] item latency ...")
     lag_workloads = [synthetic_workload(*spec) for spec in plan.lags]

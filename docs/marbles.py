@@ -12,33 +12,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel
 from reactivex import compose
 from reactivex.testing import TestScheduler
 
 import rxstruct as rs
 from rxstruct import viz
+from rxstruct.demo import Recipe, Recipes
 from rxstruct.sources import demo_recording_path, load_recording, replay
 
 HERE = Path(__file__).resolve().parent
 SVG = HERE / "marbles.svg"
 PNG = HERE / "marbles.png"
 SCALE = 1.5
-
-
-class Recipe(BaseModel):
-    """One recipe of the recording's schema."""
-
-    name: str
-    prep_time_minutes: int
-    ingredients: list[str]
-    instructions: str
-
-
-class Recipes(BaseModel):
-    """The recording's whole document."""
-
-    recipes: list[Recipe]
 
 
 def build() -> viz.MarbleDiagram:

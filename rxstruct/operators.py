@@ -16,6 +16,7 @@ happens to a view subscribed to a shared stream after it ended.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection
 from datetime import timedelta
 from typing import Any, Literal, TypeVar, overload
@@ -28,7 +29,12 @@ from reactivex import Observable, abc
 from ._operators.json_patch import PatchOperation
 from ._partial import Partial
 from .events import FieldCompleted, ListItem
-from .json import JsonKind, JsonSnapshot, PathPattern
+from .json import JsonKind, JsonSnapshot, PartialJsonDecoder, PathPattern
+from .json._decoder import (
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_SIZE,
+    DEFAULT_MAX_STRING_LENGTH,
+)
 
 __all__: list[str] = [
     "accumulate_json",
@@ -52,9 +58,9 @@ def accumulate_json(
     partial_strings: bool = True,
     strict: bool = False,
     expect: JsonKind | Collection[JsonKind] | None = None,
-    max_depth: int = 512,
-    max_size: int = 64 * 1024 * 1024,
-    max_string_length: int = 16 * 1024 * 1024,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    max_size: int = DEFAULT_MAX_SIZE,
+    max_string_length: int = DEFAULT_MAX_STRING_LENGTH,
 ) -> Callable[[Observable[str]], Observable[JsonSnapshot]]:
     r"""Decode a stream of text deltas into a stream of JSON snapshots.
 
@@ -119,12 +125,15 @@ def accumulate_json(
     from ._operators.accumulate_json import accumulate_json_
 
     return accumulate_json_(
-        partial_strings=partial_strings,
-        strict=strict,
-        expect=expect,
-        max_depth=max_depth,
-        max_size=max_size,
-        max_string_length=max_string_length,
+        functools.partial(
+            PartialJsonDecoder,
+            partial_strings=partial_strings,
+            strict=strict,
+            expect=expect,
+            max_depth=max_depth,
+            max_size=max_size,
+            max_string_length=max_string_length,
+        )
     )
 
 
@@ -418,17 +427,7 @@ def validate_final(
 
 @overload
 def new_list_items(
-    item_type: type[_T],
-    /,
-    path: str | PathPattern | None = None,
-    *,
-    on_invalid: Literal["ignore", "error"] = "error",
-) -> Callable[[Observable[JsonSnapshot]], Observable[ListItem[_T]]]: ...
-
-
-@overload
-def new_list_items(
-    item_type: TypeAdapter[_T],
+    item_type: type[_T] | TypeAdapter[_T],
     /,
     path: str | PathPattern | None = None,
     *,

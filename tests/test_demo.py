@@ -23,17 +23,25 @@ def expected() -> dict[str, Any]:
     return value
 
 
-def test_demo_without_a_terminal() -> None:
-    """No TTY, no stdin: log lines of growing partial objects, cards, the final."""
-    result = subprocess.run(
-        DEMO,
+def run_demo(
+    command: list[str], env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the demo with no stdin and its output captured as text."""
+    return subprocess.run(
+        command,
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         encoding="utf-8",
         timeout=TIMEOUT,
         check=False,
+        env=env,
     )
+
+
+def test_demo_without_a_terminal() -> None:
+    """No TTY, no stdin: log lines of growing partial objects, cards, the final."""
+    result = run_demo(DEMO)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     out = result.stdout
@@ -105,7 +113,7 @@ def test_demo_against_any_openai_compatible_endpoint() -> None:
     from rxstruct.testing import ScriptedLLMServer
 
     with ScriptedLLMServer.from_recording(demo_recording_path(), speed=50) as server:
-        result = subprocess.run(
+        result = run_demo(
             [
                 sys.executable,
                 "-m",
@@ -115,12 +123,6 @@ def test_demo_against_any_openai_compatible_endpoint() -> None:
                 "--model",
                 "gemma-3-270m",
             ],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            timeout=TIMEOUT,
-            check=False,
             env={**os.environ, "OPENAI_API_KEY": "sk-demo-test"},
         )
         (request,) = server.requests

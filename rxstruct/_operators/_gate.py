@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from reactivex import abc
+from reactivex import Observable, abc
 
 from ..exceptions import UsageError
 
-__all__ = ["Gate", "not_snapshots"]
+if TYPE_CHECKING:
+    from ..json import JsonSnapshot
+
+__all__ = ["Gate", "no_snapshots", "not_snapshots", "snapshot_view"]
 
 _T = TypeVar("_T")
 
@@ -28,12 +31,15 @@ class Gate(Generic[_T]):
     source (the caller, or the thread's ``threading.excepthook``).
     """
 
-    __slots__ = ("escaped", "is_open", "observer")
+    __slots__ = ("escaped", "is_open", "observer", "seen")
 
     def __init__(self, observer: abc.ObserverBase[_T]) -> None:
         self.observer = observer
         self.is_open = True
         self.escaped: Exception | None = None
+        # Set by an operator's on_next once its source has sent an item; a
+        # view (see snapshot_view) reads it when the source completes.
+        self.seen = False
 
     def error(self, error: Exception) -> None:
         """Forward ``error`` and close, unless already closed."""
@@ -105,3 +111,50 @@ def no_snapshots(operator: str) -> UsageError:
         "(publish() and connect() once they are all subscribed), or share "
         "with ops.replay() so that a late view gets the snapshots again"
     )
+
+
+def snapshot_view(
+    operator: str,
+    start: Callable[[abc.ObserverBase[_T], Gate[_T]], Callable[[JsonSnapshot], None]],
+) -> Callable[[Observable[JsonSnapshot]], Observable[_T]]:
+    """The subscription scaffolding of an operator that views JSON snapshots.
+
+    For each subscription, ``start(observer, gate)`` returns the ``on_next``
+    that handles one snapshot; it must return at once when ``gate`` is closed
+    and set ``gate.seen`` otherwise. Errors of the source go through the gate,
+    and a completion that came before any snapshot is :func:`no_snapshots`.
+    The per-snapshot code stays the operator's own (no call is added to it).
+
+    Example:
+        >>> import reactivex as rx
+        >>> def start(observer, gate):
+        ...     def on_next(snapshot):
+        ...         gate.seen = True
+        ...         observer.on_next(snapshot.value)
+        ...     return on_next
+        >>> rx.empty().pipe(snapshot_view("values", start)).subscribe(
+        ...     on_error=print)  # doctest: +ELLIPSIS
+        values() received no snapshot: its source completed at once, ...
+    """
+
+    def view(source: Observable[JsonSnapshot]) -> Observable[_T]:
+        def subscribe(
+            observer: abc.ObserverBase[_T],
+            scheduler: abc.SchedulerBase | None = None,
+        ) -> abc.DisposableBase:
+            gate = Gate(observer)
+            on_next = start(observer, gate)
+
+            def on_completed() -> None:
+                if gate.seen:
+                    gate.completed()
+                else:
+                    gate.error(no_snapshots(operator))
+
+            return source.subscribe(
+                on_next, gate.error, on_completed, scheduler=scheduler
+            )
+
+        return Observable(subscribe)
+
+    return view

@@ -2,36 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 
 from reactivex import Observable, abc
 
 from ..exceptions import RxStructError
-from ..json import JsonKind, JsonSnapshot, PartialJsonDecoder
+from ..json import JsonSnapshot, PartialJsonDecoder
 from ._gate import Gate
 
 __all__ = ["accumulate_json_"]
 
 
 def accumulate_json_(
-    *,
-    partial_strings: bool,
-    strict: bool,
-    expect: JsonKind | Collection[JsonKind] | None,
-    max_depth: int,
-    max_size: int,
-    max_string_length: int,
+    new_decoder: Callable[[], PartialJsonDecoder],
 ) -> Callable[[Observable[str]], Observable[JsonSnapshot]]:
-    def new_decoder() -> PartialJsonDecoder:
-        return PartialJsonDecoder(
-            partial_strings=partial_strings,
-            strict=strict,
-            expect=expect,
-            max_depth=max_depth,
-            max_size=max_size,
-            max_string_length=max_string_length,
-        )
+    """``accumulate_json`` with a decoder from ``new_decoder()`` per subscription.
 
+    The façade binds its keyword options to :class:`PartialJsonDecoder`, so
+    the options and their defaults are spelled out in one place.
+    """
     new_decoder()  # bad options fail when the pipeline is built
 
     def operator(source: Observable[str]) -> Observable[JsonSnapshot]:

@@ -15,7 +15,7 @@ from reactivex import Observable, abc
 from ..events import FieldCompleted
 from ..exceptions import UsageError
 from ..json import JsonSnapshot, Path, PathPattern
-from ._gate import Gate, no_snapshots, not_snapshots
+from ._gate import Gate, not_snapshots, snapshot_view
 
 __all__ = ["completed_fields_"]
 
@@ -45,44 +45,28 @@ def completed_fields_(
             return bool(path) and isinstance(path[-1], str)
         return any(pattern.matches(path) for pattern in parsed)
 
-    def operator(source: Observable[JsonSnapshot]) -> Observable[FieldCompleted]:
-        def subscribe(
-            observer: abc.ObserverBase[FieldCompleted],
-            scheduler: abc.SchedulerBase | None = None,
-        ) -> abc.DisposableBase:
-            # Paths already reported. Only a repeated key in one object can
-            # complete a path twice (JSON leaves that undefined): the first wins.
-            reported: set[Path] = set()
-            gate = Gate(observer)
+    def start(
+        observer: abc.ObserverBase[FieldCompleted], gate: Gate[FieldCompleted]
+    ) -> Callable[[JsonSnapshot], None]:
+        # Paths already reported. Only a repeated key in one object can
+        # complete a path twice (JSON leaves that undefined): the first wins.
+        reported: set[Path] = set()
 
-            seen = False
+        def on_next(snapshot: JsonSnapshot) -> None:
+            if not gate.is_open:
+                return
+            gate.seen = True
+            try:
+                completed = snapshot.completed
+            except AttributeError:
+                gate.error(not_snapshots("completed_fields", snapshot))
+                return
+            for path, value in completed:
+                if not wanted(path) or path in reported:
+                    continue
+                reported.add(path)
+                observer.on_next(FieldCompleted(path=path, value=value))
 
-            def on_next(snapshot: JsonSnapshot) -> None:
-                nonlocal seen
-                if not gate.is_open:
-                    return
-                seen = True
-                try:
-                    completed = snapshot.completed
-                except AttributeError:
-                    gate.error(not_snapshots("completed_fields", snapshot))
-                    return
-                for path, value in completed:
-                    if not wanted(path) or path in reported:
-                        continue
-                    reported.add(path)
-                    observer.on_next(FieldCompleted(path=path, value=value))
+        return on_next
 
-            def on_completed() -> None:
-                if seen:
-                    gate.completed()
-                else:
-                    gate.error(no_snapshots("completed_fields"))
-
-            return source.subscribe(
-                on_next, gate.error, on_completed, scheduler=scheduler
-            )
-
-        return Observable(subscribe)
-
-    return operator
+    return snapshot_view("completed_fields", start)

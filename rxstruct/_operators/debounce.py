@@ -150,22 +150,22 @@ def debounce_(
                         observer.on_next(value)
                         open_window()
 
-            def on_error(error: Exception) -> None:
+            def flush_and_stop() -> None:
+                """Close the window for good and send the held value, if any."""
                 nonlocal window_open
+                window_open = False
+                timer.dispose()
+                if has_held:
+                    observer.on_next(take_held())
+
+            def on_error(error: Exception) -> None:
                 with lock:
-                    window_open = False
-                    timer.dispose()
-                    if has_held:
-                        observer.on_next(take_held())
+                    flush_and_stop()
                     observer.on_error(error)
 
             def on_completed() -> None:
-                nonlocal window_open
                 with lock:
-                    window_open = False
-                    timer.dispose()
-                    if has_held:
-                        observer.on_next(take_held())
+                    flush_and_stop()
                     observer.on_completed()
 
             subscription = source.subscribe(

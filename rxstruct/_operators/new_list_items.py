@@ -27,7 +27,7 @@ from .._partial import OnInvalid
 from ..events import ListItem
 from ..exceptions import ItemValidationError, UsageError
 from ..json import WILDCARD, JsonSnapshot, Path, PathPattern, format_path
-from ._gate import Gate, no_snapshots, not_snapshots
+from ._gate import Gate, not_snapshots, snapshot_view
 
 __all__ = [
     "new_list_items_",
@@ -128,84 +128,65 @@ def new_list_items_(
     list_depth = len(list_pattern.parts)
     ignore_invalid = on_invalid == "ignore"
 
-    def operator(source: Observable[JsonSnapshot]) -> Observable[ListItem[Any]]:
-        def subscribe(
-            observer: abc.ObserverBase[ListItem[Any]],
-            scheduler: abc.SchedulerBase | None = None,
-        ) -> abc.DisposableBase:
-            gate = Gate(observer)
-            # Lists seen closing. Only a repeated key can bring one back (JSON
-            # leaves that undefined); its elements are not emitted again.
-            closed: set[Path] = set()
+    def start(
+        observer: abc.ObserverBase[ListItem[Any]], gate: Gate[ListItem[Any]]
+    ) -> Callable[[JsonSnapshot], None]:
+        # Lists seen closing. Only a repeated key can bring one back (JSON
+        # leaves that undefined); its elements are not emitted again.
+        closed: set[Path] = set()
 
-            seen = False
-
-            def on_next(snapshot: JsonSnapshot) -> None:
-                nonlocal seen
+        def on_next(snapshot: JsonSnapshot) -> None:
+            if not gate.is_open:
+                return
+            gate.seen = True
+            try:
+                completed = snapshot.completed
+            except AttributeError:
+                gate.error(not_snapshots("new_list_items", snapshot))
+                return
+            for element_path, raw in completed:
                 if not gate.is_open:
                     return
-                seen = True
+                depth = len(element_path)
+                if depth == list_depth and list_pattern.matches(element_path):
+                    if isinstance(raw, list):
+                        closed.add(element_path)
+                    continue
+                if depth != list_depth + 1 or not item_pattern.matches(element_path):
+                    continue
+                if element_path[:-1] in closed:
+                    continue
+                index = cast(int, element_path[-1])
                 try:
-                    completed = snapshot.completed
-                except AttributeError:
-                    gate.error(not_snapshots("new_list_items", snapshot))
-                    return
-                for element_path, raw in completed:
-                    if not gate.is_open:
-                        return
-                    depth = len(element_path)
-                    if depth == list_depth and list_pattern.matches(element_path):
-                        if isinstance(raw, list):
-                            closed.add(element_path)
+                    value = validate_json_value(adapter, raw)
+                except ValidationError as exc:
+                    if ignore_invalid:
                         continue
-                    if depth != list_depth + 1 or not item_pattern.matches(
-                        element_path
-                    ):
-                        continue
-                    if element_path[:-1] in closed:
-                        continue
-                    index = cast(int, element_path[-1])
-                    try:
-                        value = validate_json_value(adapter, raw)
-                    except ValidationError as exc:
-                        if ignore_invalid:
-                            continue
-                        gate.error(
-                            ItemValidationError(
-                                f"list item {format_path(element_path)} "
-                                f"(index {index}) is not a valid {type_name}: "
-                                f"{exc}",
-                                exc,
-                                index=index,
-                                path=element_path,
-                            )
-                        )
-                        return
-                    except Exception as exc:  # a validator that crashed
-                        gate.error(exc)
-                        return
-                    observer.on_next(
-                        ListItem(
+                    gate.error(
+                        ItemValidationError(
+                            f"list item {format_path(element_path)} "
+                            f"(index {index}) is not a valid {type_name}: "
+                            f"{exc}",
+                            exc,
                             index=index,
-                            value=value,
                             path=element_path,
-                            indices=tuple(
-                                cast(int, element_path[level])
-                                for level in wildcard_levels
-                            ),
                         )
                     )
+                    return
+                except Exception as exc:  # a validator that crashed
+                    gate.error(exc)
+                    return
+                observer.on_next(
+                    ListItem(
+                        index=index,
+                        value=value,
+                        path=element_path,
+                        indices=tuple(
+                            cast(int, element_path[level]) for level in wildcard_levels
+                        ),
+                    )
+                )
 
-            def on_completed() -> None:
-                if seen:
-                    gate.completed()
-                else:
-                    gate.error(no_snapshots("new_list_items"))
+        return on_next
 
-            return source.subscribe(
-                on_next, gate.error, on_completed, scheduler=scheduler
-            )
-
-        return Observable(subscribe)
-
-    return operator
+    return snapshot_view("new_list_items", start)

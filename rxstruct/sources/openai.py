@@ -176,10 +176,10 @@ def from_chat_completion(
         UsageError: ``stream=False`` was passed, ``stall_timeout`` is not
             positive, or ``client`` is not an OpenAI client (raised at once).
     """
-    kwargs = _streaming_kwargs(create_kwargs)
     return _source(
         client,
-        create=lambda: client.chat.completions.create(**kwargs),
+        _chat_completions,
+        create_kwargs,
         extract=_chat_content,
         stall_timeout=stall_timeout,
         on_finish=on_finish,
@@ -227,14 +227,14 @@ def from_tool_call_arguments(
     """
     if index < 0:
         raise UsageError(f"index must be 0 or more, got {index!r}")
-    kwargs = _streaming_kwargs(create_kwargs)
 
     def extract(chunk: Any, progress: _Progress) -> str | None:
         return _tool_arguments(chunk, progress, index)
 
     return _source(
         client,
-        create=lambda: client.chat.completions.create(**kwargs),
+        _chat_completions,
+        create_kwargs,
         extract=extract,
         stall_timeout=stall_timeout,
         on_finish=on_finish,
@@ -280,10 +280,10 @@ def from_responses(
     Raises:
         UsageError: As in :func:`from_chat_completion`.
     """
-    kwargs = _streaming_kwargs(create_kwargs)
     return _source(
         client,
-        create=lambda: client.responses.create(**kwargs),
+        _responses,
+        create_kwargs,
         extract=_responses_text,
         stall_timeout=stall_timeout,
         on_finish=on_finish,
@@ -431,10 +431,12 @@ def _source_error(exc: Exception) -> Exception:
 # --- building the observable -------------------------------------------------------
 
 
-def _streaming_kwargs(create_kwargs: dict[str, Any]) -> dict[str, Any]:
-    if create_kwargs.get("stream", True) is not True:
-        raise UsageError("these sources always stream: leave out stream=")
-    return {**create_kwargs, "stream": True}
+def _chat_completions(client: Any) -> Any:
+    return client.chat.completions.create
+
+
+def _responses(client: Any) -> Any:
+    return client.responses.create
 
 
 def _cut(stream: Any) -> None:
@@ -459,23 +461,33 @@ def _cut(stream: Any) -> None:
 
 def _source(
     client: openai.OpenAI | openai.AsyncOpenAI,
+    endpoint: Callable[[Any], Callable[..., Any]],
+    create_kwargs: dict[str, Any],
     *,
-    create: Callable[[], Any],
     extract: Extract,
     stall_timeout: float | None,
     on_finish: Callable[[StreamEnded], None] | None,
     scheduler: abc.SchedulerBase | None,
 ) -> Observable[str]:
-    """Text deltas out of the events of ``create()``'s stream, sync or async.
+    """Text deltas out of the events of one streamed SDK call, sync or async.
 
-    ``create`` is the SDK call, the same for both kinds of client: it returns
-    a ``Stream`` for ``openai.OpenAI`` and a coroutine of an ``AsyncStream``
-    for ``openai.AsyncOpenAI``; the bridge reads either.
+    ``endpoint(client)`` is the SDK method (``client.responses.create``), the
+    same for both kinds of client: called with ``create_kwargs`` and
+    ``stream=True`` it returns a ``Stream`` for ``openai.OpenAI`` and a
+    coroutine of an ``AsyncStream`` for ``openai.AsyncOpenAI``; the bridge
+    reads either.
     """
+    if create_kwargs.get("stream", True) is not True:
+        raise UsageError("these sources always stream: leave out stream=")
+    kwargs = {**create_kwargs, "stream": True}
     if not isinstance(client, openai.OpenAI | openai.AsyncOpenAI):
         raise UsageError(
             f"client must be an openai.OpenAI or openai.AsyncOpenAI, got {client!r}"
         )
+
+    def create() -> Any:
+        return endpoint(client)(**kwargs)
+
     events: Observable[Any]
     if isinstance(client, openai.AsyncOpenAI):
         events = from_async_iterable(

@@ -3,7 +3,8 @@
 - :mod:`.json`: exact equality and partial consistency checks for decoder output;
 - :mod:`.recordings`: the real token streams in ``tests/fixtures``;
 - :mod:`.models`: pydantic models of the recordings' schemas;
-- :mod:`.observers`: what a subscription on another thread received, thread errors;
+- :mod:`.observers`: what a subscription received (on another thread too), thread
+  errors;
 - :mod:`.streams`: where values close in JSON text, chunked virtual-time runs;
 - :mod:`.work`: counting work (calls, memory) without clocks, for cost guards.
 - :mod:`.web`: an ASGI app under uvicorn on 127.0.0.1, and SSE frame parsing.
@@ -17,18 +18,23 @@ from .observers import (
     WAIT,
     Outcome,
     advance_until,
+    check_late_view_error,
+    check_raw_text_error,
     collect,
     loop_errors,
+    published_views,
     subscribe,
     thread_errors,
 )
 from .recordings import FIXTURES, NAMES, load, truncated
 from .streams import (
     chunk_of,
+    closing_chunks,
     closing_offset,
     docstring_marble,
     emitted_at,
     list_documents,
+    marbles_run,
     run_chunks,
     value_spans,
 )
@@ -44,8 +50,11 @@ __all__ = [
     "Outcome",
     "WAIT",
     "advance_until",
+    "check_late_view_error",
+    "check_raw_text_error",
     "check_stream",
     "chunk_of",
+    "closing_chunks",
     "closing_offset",
     "collect",
     "consistent",
@@ -56,8 +65,10 @@ __all__ = [
     "list_of_models",
     "load",
     "loop_errors",
+    "marbles_run",
     "mean_profile_events",
     "p90_transient_bytes",
+    "published_views",
     "run_chunks",
     "same",
     "serve",

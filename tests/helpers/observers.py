@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import reactivex
 from reactivex import Observable, abc
+from reactivex import operators as ops
 from reactivex.testing import TestScheduler
+
+import rxstruct as rs
 
 WAIT = 10.0  # seconds; a guard against hanging, never reached when green
 
@@ -69,6 +73,69 @@ def collect(
     outcome, _ = subscribe(source, scheduler)
     assert outcome.done.wait(WAIT), "the stream did not end"
     return outcome
+
+
+def check_raw_text_error(
+    operator: Callable[[Observable[Any]], Observable[Any]],
+    name: str,
+    chunks: Sequence[str],
+) -> None:
+    """Text fed to ``operator`` without ``accumulate_json()``: one UsageError.
+
+    The error names the fix, comes once, and nothing follows it (no value, no
+    completion, not a bare ``AttributeError``).
+    """
+    errors: list[Exception] = []
+    values: list[Any] = []
+    completions: list[bool] = []
+    reactivex.from_iterable(chunks).pipe(operator).subscribe(
+        values.append, errors.append, lambda: completions.append(True)
+    )
+    assert values == [] and completions == []
+    [error] = errors
+    assert isinstance(error, rs.UsageError)
+    assert str(error) == (
+        f"{name}() expects JsonSnapshot, got str: "
+        f"put rs.accumulate_json() before rs.{name}()"
+    )
+
+
+def check_late_view_error(
+    view: Callable[[Observable[Any]], Observable[Any]], name: str, document: str
+) -> None:
+    """A view subscribed to a ``share()``d snapshot stream after it ended.
+
+    It gets a UsageError naming the late subscription and the fix, not an
+    empty stream (nor an error about the stream, which was fine).
+    """
+    snapshots = reactivex.of(document).pipe(rs.accumulate_json(), ops.share())
+    snapshots.subscribe()  # a synchronous source runs and ends right here
+    out: list[Any] = []
+    errors: list[Exception] = []
+    snapshots.pipe(view).subscribe(out.append, errors.append)
+    assert out == []
+    [error] = errors
+    assert isinstance(error, rs.UsageError)
+    message = str(error)
+    assert message.startswith(f"{name}() received no snapshot")
+    assert "after that stream had ended" in message
+    assert "ops.replay()" in message
+
+
+def published_views(
+    view: Callable[[Observable[Any]], Observable[Any]], document: str
+) -> tuple[list[Any], list[Any]]:
+    """What two views of one ``publish()``ed snapshot stream received.
+
+    Both are subscribed before ``connect()``: the fix the late-view error gives.
+    """
+    snapshots = reactivex.of(document).pipe(rs.accumulate_json(), ops.publish())
+    first: list[Any] = []
+    second: list[Any] = []
+    snapshots.pipe(view).subscribe(first.append)
+    snapshots.pipe(view).subscribe(second.append)
+    snapshots.connect()
+    return first, second
 
 
 def advance_until(timers: TestScheduler, step: float, done: threading.Event) -> None:

@@ -11,7 +11,7 @@ import ast
 import bisect
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from hypothesis import strategies as st
@@ -20,7 +20,7 @@ from reactivex.testing import ReactiveTest, TestScheduler
 
 import rxstruct as rs
 from rxstruct.json import JsonSnapshot, Path
-from rxstruct.testing import VirtualRun, run_in_virtual_time
+from rxstruct.testing import VirtualRun, run_in_virtual_time, token_marbles
 
 on_next = ReactiveTest.on_next
 on_completed = ReactiveTest.on_completed
@@ -97,6 +97,18 @@ def chunk_of(chunks: Sequence[str], offset: int | None) -> int:
     return bisect.bisect_right(ends, offset)
 
 
+def closing_chunks(
+    text: str, chunks: Sequence[str], paths: Iterable[Path]
+) -> list[int]:
+    """For each path, the index of the chunk holding the end of its value in ``text``.
+
+    What an operator that emits a value "on the chunk that closed it" must
+    match: compare with :func:`emitted_at`.
+    """
+    spans = value_spans(text)
+    return [chunk_of(chunks, closing_offset(text, spans[path])) for path in paths]
+
+
 def run_chunks(
     chunks: Sequence[str],
     operator: Callable[[Observable[JsonSnapshot]], Observable[Any]],
@@ -117,6 +129,19 @@ def run_chunks(
         return source.pipe(rs.accumulate_json(), operator)
 
     return run_in_virtual_time(build, disposed=max(1000.0, 300.0 + len(chunks)))
+
+
+def marbles_run(
+    diagram: str,
+    chunks: dict[str, str],
+    *operators: Callable[[Observable[Any]], Observable[Any]],
+) -> VirtualRun[Any]:
+    """Run the chunks of a marble ``diagram`` through ``accumulate_json()``, then
+    ``operators``, in virtual time (``token_marbles`` timing: tick 1.0 from 200).
+    """
+    return run_in_virtual_time(
+        token_marbles(diagram, chunks).pipe(rs.accumulate_json(), *operators)
+    )
 
 
 def emitted_at(run: VirtualRun[Any]) -> list[int]:

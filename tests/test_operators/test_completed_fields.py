@@ -21,12 +21,15 @@ import rxstruct as rs
 from rxstruct.json import JsonSnapshot, Path
 from rxstruct.testing import VirtualRun, run_in_virtual_time, token_marbles
 from tests.helpers import (
-    chunk_of,
-    closing_offset,
+    check_late_view_error,
+    check_raw_text_error,
+    closing_chunks,
     docstring_marble,
     emitted_at,
     list_documents,
     load,
+    marbles_run,
+    published_views,
     run_chunks,
     same,
     value_spans,
@@ -36,10 +39,7 @@ from tests.helpers import (
 def fields_run(
     diagram: str, chunks: dict[str, str], *patterns: str
 ) -> VirtualRun[rs.FieldCompleted]:
-    source = token_marbles(diagram, chunks)
-    return run_in_virtual_time(
-        source.pipe(rs.accumulate_json(), rs.completed_fields(*patterns))
-    )
+    return marbles_run(diagram, chunks, rs.completed_fields(*patterns))
 
 
 def field(path: Path, value: Any) -> rs.FieldCompleted:
@@ -145,10 +145,9 @@ class TestWhen:
         """Each field arrives with the chunk holding its last character."""
         chunks = [DOC[i : i + 5] for i in range(0, len(DOC), 5)]
         run = run_chunks(chunks, rs.completed_fields())
-        spans = value_spans(DOC)
-        assert emitted_at(run) == [
-            chunk_of(chunks, closing_offset(DOC, spans[f.path])) for f in run.values()
-        ]
+        assert emitted_at(run) == closing_chunks(
+            DOC, chunks, [f.path for f in run.values()]
+        )
 
     def test_number_field_waits_for_the_character_after_it(self) -> None:
         #                 0123456
@@ -188,20 +187,8 @@ class TestErrors:
             rs.completed_fields(3)  # type: ignore[arg-type]
 
     def test_raw_text_instead_of_snapshots(self) -> None:
-        """Text fed without accumulate_json() gives a UsageError with the fix,
-        once, and nothing after it (not a bare AttributeError)."""
-        errors: list[Exception] = []
-        fields: list[Any] = []
-        completions: list[bool] = []
-        reactivex.of('{"a": 1}', "{}").pipe(rs.completed_fields()).subscribe(
-            fields.append, errors.append, lambda: completions.append(True)
-        )
-        assert fields == [] and completions == []
-        [error] = errors
-        assert isinstance(error, rs.UsageError)
-        assert str(error) == (
-            "completed_fields() expects JsonSnapshot, got str: "
-            "put rs.accumulate_json() before rs.completed_fields()"
+        check_raw_text_error(
+            rs.completed_fields(), "completed_fields", ['{"a": 1}', "{}"]
         )
 
 
@@ -234,11 +221,9 @@ class TestRecordings:
         rec = load(name)
         run = run_chunks(rec.deltas, rs.completed_fields())
         assert paths(run) == member_paths(rec.text)
-        spans = value_spans(rec.text)
-        assert emitted_at(run) == [
-            chunk_of(rec.deltas, closing_offset(rec.text, spans[f.path]))
-            for f in run.values()
-        ]
+        assert emitted_at(run) == closing_chunks(
+            rec.text, rec.deltas, [f.path for f in run.values()]
+        )
         final = json.loads(rec.text)
         for f in run.values():
             expected: Any = final
@@ -268,40 +253,21 @@ def test_any_chunking_reports_each_member_once_when_closed(
     text, chunks, _pattern, _path = case
     run = run_chunks(chunks, rs.completed_fields())
     assert paths(run) == member_paths(text)
-    spans = value_spans(text)
-    assert emitted_at(run) == [
-        chunk_of(chunks, closing_offset(text, spans[f.path])) for f in run.values()
-    ]
+    assert emitted_at(run) == closing_chunks(
+        text, chunks, [f.path for f in run.values()]
+    )
 
 
 class TestLateSubscription:
     def test_a_view_subscribed_after_a_shared_stream_ended_says_so(self) -> None:
         """A late view of a ``share()``d stream gets a UsageError naming the late
         subscription, not an empty stream."""
-        snapshots = reactivex.of('{"title": "Pasta"}').pipe(
-            rs.accumulate_json(), ops.share()
+        check_late_view_error(
+            rs.completed_fields(), "completed_fields", '{"title": "Pasta"}'
         )
-        snapshots.subscribe()  # a synchronous source runs and ends right here
-        out: list[Any] = []
-        errors: list[Exception] = []
-        snapshots.pipe(rs.completed_fields()).subscribe(out.append, errors.append)
-        assert out == []
-        [error] = errors
-        assert isinstance(error, rs.UsageError)
-        message = str(error)
-        assert message.startswith("completed_fields() received no snapshot")
-        assert "after that stream had ended" in message
-        assert "ops.replay()" in message
 
     def test_views_subscribed_before_the_stream_starts_see_it(self) -> None:
         """The fix the message gives: publish, subscribe every view, connect."""
-        snapshots = reactivex.of('{"title": "Pasta"}').pipe(
-            rs.accumulate_json(), ops.publish()
-        )
-        first: list[Any] = []
-        second: list[Any] = []
-        snapshots.pipe(rs.completed_fields()).subscribe(first.append)
-        snapshots.pipe(rs.completed_fields()).subscribe(second.append)
-        snapshots.connect()
+        first, second = published_views(rs.completed_fields(), '{"title": "Pasta"}')
         assert first == second
         assert first == [rs.FieldCompleted(path=("title",), value="Pasta")]

@@ -34,16 +34,17 @@ import rxstruct as rs
 from rxstruct.json import JsonSnapshot, Path
 from rxstruct.testing import VirtualRun, run_in_virtual_time, token_marbles
 from tests.helpers import (
+    check_raw_text_error,
     chunk_of,
-    closing_offset,
+    closing_chunks,
     docstring_marble,
     emitted_at,
     list_documents,
     load,
+    marbles_run,
     run_chunks,
     same,
     truncated,
-    value_spans,
 )
 
 on_next = ReactiveTest.on_next
@@ -64,10 +65,7 @@ def items_run(
     **options: Any,
 ) -> VirtualRun[rs.ListItem[Any]]:
     """Run the chunks of ``diagram`` through accumulate_json + new_list_items."""
-    source = token_marbles(diagram, chunks)
-    return run_in_virtual_time(
-        source.pipe(rs.accumulate_json(), rs.new_list_items(item_type, path, **options))
-    )
+    return marbles_run(diagram, chunks, rs.new_list_items(item_type, path, **options))
 
 
 def item(index: int, value: Any, path: Path, indices: tuple[int, ...] = ()) -> Any:
@@ -255,11 +253,9 @@ class TestNestedPaths:
         """Each paragraph arrives at its closing quote, before its section ends."""
         chunks = [self.TEXT[i : i + 7] for i in range(0, len(self.TEXT), 7)]
         run = run_chunks(chunks, rs.new_list_items(str, "sections[*].paragraphs"))
-        spans = value_spans(self.TEXT)
-        assert emitted_at(run) == [
-            chunk_of(chunks, closing_offset(self.TEXT, spans[i.path]))
-            for i in run.values()
-        ]
+        assert emitted_at(run) == closing_chunks(
+            self.TEXT, chunks, [i.path for i in run.values()]
+        )
 
     def test_concrete_index_in_the_path(self) -> None:
         """``sections[2].paragraphs`` names one list; no wildcard, no indices."""
@@ -441,20 +437,8 @@ class TestUsageErrors:
             rs.new_list_items(Opaque)
 
     def test_raw_text_instead_of_snapshots(self) -> None:
-        """Text fed without accumulate_json() gives a UsageError with the fix,
-        once, and nothing after it (not a bare AttributeError)."""
-        errors: list[Exception] = []
-        items: list[Any] = []
-        completions: list[bool] = []
-        reactivex.of('["a"]', '["b"]').pipe(rs.new_list_items(str)).subscribe(
-            items.append, errors.append, lambda: completions.append(True)
-        )
-        assert items == [] and completions == []
-        [error] = errors
-        assert isinstance(error, rs.UsageError)
-        assert str(error) == (
-            "new_list_items() expects JsonSnapshot, got str: "
-            "put rs.accumulate_json() before rs.new_list_items()"
+        check_raw_text_error(
+            rs.new_list_items(str), "new_list_items", ['["a"]', '["b"]']
         )
 
 
@@ -612,11 +596,9 @@ class TestRecordings:
         run = run_chunks(rec.deltas, rs.new_list_items(Recipe, "recipes"))
         assert [i.value for i in run.values()] == [Recipe(**r) for r in final]
         assert [i.index for i in run.values()] == list(range(len(final)))
-        spans = value_spans(rec.text)
-        assert emitted_at(run) == [
-            chunk_of(rec.deltas, closing_offset(rec.text, spans[i.path]))
-            for i in run.values()
-        ]
+        assert emitted_at(run) == closing_chunks(
+            rec.text, rec.deltas, [i.path for i in run.values()]
+        )
         assert run.completed_at == 201.0 + len(rec.deltas)
 
     def test_recipes_ingredients_nested(self) -> None:
@@ -628,11 +610,9 @@ class TestRecordings:
             for r, recipe in enumerate(final)
             for k, ingredient in enumerate(recipe["ingredients"])
         ]
-        spans = value_spans(rec.text)
-        assert emitted_at(run) == [
-            chunk_of(rec.deltas, closing_offset(rec.text, spans[i.path]))
-            for i in run.values()
-        ]
+        assert emitted_at(run) == closing_chunks(
+            rec.text, rec.deltas, [i.path for i in run.values()]
+        )
 
     def test_outline_paragraphs(self) -> None:
         rec = load("outline")
@@ -643,11 +623,9 @@ class TestRecordings:
             for s, section in enumerate(final["sections"])
             for k, paragraph in enumerate(section["paragraphs"])
         ]
-        spans = value_spans(rec.text)
-        assert emitted_at(run) == [
-            chunk_of(rec.deltas, closing_offset(rec.text, spans[i.path]))
-            for i in run.values()
-        ]
+        assert emitted_at(run) == closing_chunks(
+            rec.text, rec.deltas, [i.path for i in run.values()]
+        )
 
     def test_outline_sections(self) -> None:
         rec = load("outline")
@@ -705,9 +683,8 @@ def test_any_chunking_emits_the_final_elements_each_once_when_closed(
     assert [i.index for i in items] == list(range(len(final)))
     assert all(same(i.value, v) for i, v in zip(items, final, strict=True))
     assert [i.path for i in items] == [(*path, k) for k in range(len(final))]
-    spans = value_spans(text)
-    assert [at for at, _ in timed] == [
-        chunk_of(chunks, closing_offset(text, spans[i.path])) for i in items
-    ]
+    assert [at for at, _ in timed] == closing_chunks(
+        text, chunks, [i.path for i in items]
+    )
     assert run.error is None
     assert run.completed_at == 201.0 + len(chunks)

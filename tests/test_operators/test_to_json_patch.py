@@ -20,7 +20,6 @@ from reactivex import operators as ops
 
 import rxstruct as rs
 from rxstruct.json import JsonSnapshot
-from rxstruct.testing import run_in_virtual_time, token_marbles
 from tests.helpers import (
     CHUNK,
     NAMES,
@@ -28,6 +27,7 @@ from tests.helpers import (
     list_documents,
     list_of_models,
     load,
+    marbles_run,
     mean_profile_events,
     p90_transient_bytes,
     same,
@@ -91,11 +91,7 @@ def chunked(draw: st.DrawFn) -> list[str]:
 def test_docstring_marble() -> None:
     source, operator, output, chunks, _ = docstring_marble(rs.to_json_patch, {})
     assert operator.strip("[] ") == "to_json_patch()"
-    run = run_in_virtual_time(
-        token_marbles(source, chunks).pipe(
-            rs.accumulate_json(), rs.to_json_patch(), ops.filter(bool)
-        )
-    )
+    run = marbles_run(source, chunks, rs.to_json_patch(), ops.filter(bool))
     assert [int(t) - 200 for t in run.times()] == [
         i for i, c in enumerate(output) if c.isalpha()
     ]

@@ -25,11 +25,14 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from reactivex import operators as ops
 
 import rxstruct as rs
-from rxstruct.testing import run_in_virtual_time, token_marbles
-from tests.helpers import docstring_marble
+from tests.helpers import (
+    check_late_view_error,
+    docstring_marble,
+    marbles_run,
+    published_views,
+)
 
 
 def partials(model: Any, chunks: Sequence[str], **options: Any) -> list[Any]:
@@ -84,11 +87,7 @@ class TestDocstring:
         )
         assert operator == "[ to_partial(User) ]"
         assert len(chunks) == 3 and len(values) == 3
-        run = run_in_virtual_time(
-            token_marbles(source, chunks).pipe(
-                rs.accumulate_json(), rs.to_partial(Person)
-            )
-        )
+        run = marbles_run(source, chunks, rs.to_partial(Person))
         assert run.marbles(values) == output
         assert all(type(value) is PartialUser for value in run.values())
 
@@ -711,30 +710,16 @@ class TestLateSubscription:
     def test_a_view_subscribed_after_a_shared_stream_ended_says_so(self) -> None:
         """A late view of a ``share()``d stream gets a UsageError naming the late
         subscription, not an empty stream."""
-        snapshots = reactivex.of('{"name": "Ada", "age": 38, "role": "user"}').pipe(
-            rs.accumulate_json(), ops.share()
+        check_late_view_error(
+            rs.to_partial(User),
+            "to_partial",
+            '{"name": "Ada", "age": 38, "role": "user"}',
         )
-        snapshots.subscribe()  # a synchronous source runs and ends right here
-        out: list[Any] = []
-        errors: list[Exception] = []
-        snapshots.pipe(rs.to_partial(User)).subscribe(out.append, errors.append)
-        assert out == []
-        [error] = errors
-        assert isinstance(error, rs.UsageError)
-        message = str(error)
-        assert message.startswith("to_partial() received no snapshot")
-        assert "after that stream had ended" in message
-        assert "ops.replay()" in message
 
     def test_views_subscribed_before_the_stream_starts_see_it(self) -> None:
         """The fix the message gives: publish, subscribe every view, connect."""
-        snapshots = reactivex.of('{"name": "Ada", "age": 38, "role": "user"}').pipe(
-            rs.accumulate_json(), ops.publish()
+        first, second = published_views(
+            rs.to_partial(User), '{"name": "Ada", "age": 38, "role": "user"}'
         )
-        first: list[Any] = []
-        second: list[Any] = []
-        snapshots.pipe(rs.to_partial(User)).subscribe(first.append)
-        snapshots.pipe(rs.to_partial(User)).subscribe(second.append)
-        snapshots.connect()
         assert first == second
         assert first[-1].name == "Ada"

@@ -19,8 +19,13 @@ from pydantic import (
 from reactivex import operators as ops
 
 import rxstruct as rs
-from rxstruct.testing import run_in_virtual_time, token_marbles
-from tests.helpers import docstring_marble, load
+from tests.helpers import (
+    check_late_view_error,
+    docstring_marble,
+    load,
+    marbles_run,
+    published_views,
+)
 
 
 def final(model: Any, chunks: list[str], **options: Any) -> Any:
@@ -65,11 +70,7 @@ class TestDocstring:
         )
         assert operator == "[ validate_final(User) ]"
         assert len(chunks) == 3 and len(values) == 1
-        run = run_in_virtual_time(
-            token_marbles(source, chunks).pipe(
-                rs.accumulate_json(), rs.validate_final(Person)
-            )
-        )
+        run = marbles_run(source, chunks, rs.validate_final(Person))
         assert run.marbles(values) == output
         assert type(run.values()[0]) is Person
 
@@ -302,30 +303,14 @@ class TestLateSubscription:
         """A late view of a ``share()``d stream gets a UsageError naming the late
         subscription, not "IncompleteJsonError: the stream ended before any JSON
         value" (the stream was fine)."""
-        snapshots = reactivex.of('{"name": "Ada", "age": 38}').pipe(
-            rs.accumulate_json(), ops.share()
+        check_late_view_error(
+            rs.validate_final(User), "validate_final", '{"name": "Ada", "age": 38}'
         )
-        snapshots.subscribe()  # a synchronous source runs and ends right here
-        out: list[Any] = []
-        errors: list[Exception] = []
-        snapshots.pipe(rs.validate_final(User)).subscribe(out.append, errors.append)
-        assert out == []
-        [error] = errors
-        assert isinstance(error, rs.UsageError)
-        message = str(error)
-        assert message.startswith("validate_final() received no snapshot")
-        assert "after that stream had ended" in message
-        assert "ops.replay()" in message
 
     def test_views_subscribed_before_the_stream_starts_see_it(self) -> None:
         """The fix the message gives: publish, subscribe every view, connect."""
-        snapshots = reactivex.of('{"name": "Ada", "age": 38}').pipe(
-            rs.accumulate_json(), ops.publish()
+        first, second = published_views(
+            rs.validate_final(User), '{"name": "Ada", "age": 38}'
         )
-        first: list[Any] = []
-        second: list[Any] = []
-        snapshots.pipe(rs.validate_final(User)).subscribe(first.append)
-        snapshots.pipe(rs.validate_final(User)).subscribe(second.append)
-        snapshots.connect()
         assert first == second
         assert first == [User(name="Ada", age=38)]

@@ -8,8 +8,8 @@ import json
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import anyio
@@ -52,6 +52,17 @@ def serve(
 ) -> Iterator[tuple[ScriptedLLMServer, openai.OpenAI]]:
     with ScriptedLLMServer(script, speed=speed) as server:
         with openai.OpenAI(
+            base_url=server.base_url, api_key="local", max_retries=0
+        ) as client:
+            yield server, client
+
+
+@asynccontextmanager
+async def aserve(
+    script: list[Any],
+) -> AsyncIterator[tuple[ScriptedLLMServer, openai.AsyncOpenAI]]:
+    with ScriptedLLMServer(script) as server:
+        async with openai.AsyncOpenAI(
             base_url=server.base_url, api_key="local", max_retries=0
         ) as client:
             yield server, client
@@ -391,40 +402,29 @@ class TestAsyncClient:
     async def test_deltas_on_the_running_loop(self) -> None:
         """An AsyncOpenAI source reads on the loop it is subscribed from."""
         threads: set[int] = set()
-        with ScriptedLLMServer([USER]) as server:
-            async with openai.AsyncOpenAI(
-                base_url=server.base_url, api_key="local", max_retries=0
-            ) as client:
-                tokens = from_chat_completion(client, model="local", messages=MESSAGES)
-                outcome = await self.gather(
-                    tokens.pipe(
-                        ops.do_action(lambda _: threads.add(threading.get_ident()))
-                    )
-                )
+        async with aserve([USER]) as (_, client):
+            tokens = from_chat_completion(client, model="local", messages=MESSAGES)
+            outcome = await self.gather(
+                tokens.pipe(ops.do_action(lambda _: threads.add(threading.get_ident())))
+            )
         assert outcome.values == USER and outcome.completed
         assert threads == {threading.get_ident()}
 
     async def test_decodes_with_an_asyncio_scheduler(self) -> None:
         """Subscribing with an AsyncIOScheduler names the loop explicitly."""
-        with ScriptedLLMServer([USER]) as server:
-            async with openai.AsyncOpenAI(
-                base_url=server.base_url, api_key="local", max_retries=0
-            ) as client:
-                scheduler = AsyncIOScheduler(asyncio.get_running_loop())
-                tokens = from_chat_completion(
-                    client, model="local", messages=MESSAGES, scheduler=scheduler
-                )
-                outcome = await self.gather(tokens.pipe(rs.accumulate_json()))
+        async with aserve([USER]) as (_, client):
+            scheduler = AsyncIOScheduler(asyncio.get_running_loop())
+            tokens = from_chat_completion(
+                client, model="local", messages=MESSAGES, scheduler=scheduler
+            )
+            outcome = await self.gather(tokens.pipe(rs.accumulate_json()))
         assert outcome.values[-1].value == {"name": "Jason", "age": 12}
 
     async def test_http_error(self) -> None:
-        with ScriptedLLMServer([ScriptedReply.error(500)]) as server:
-            async with openai.AsyncOpenAI(
-                base_url=server.base_url, api_key="local", max_retries=0
-            ) as client:
-                outcome = await self.gather(
-                    from_chat_completion(client, model="local", messages=MESSAGES)
-                )
+        async with aserve([ScriptedReply.error(500)]) as (_, client):
+            outcome = await self.gather(
+                from_chat_completion(client, model="local", messages=MESSAGES)
+            )
         assert isinstance(outcome.error, rs.SourceError)
         assert outcome.error.status_code == 500
 
@@ -432,27 +432,24 @@ class TestAsyncClient:
         """The stall timer on a TestScheduler: the task is cancelled, closed."""
         timers = TestScheduler()
         reply = ScriptedReply(deltas=USER, stall_after=1, stall_seconds=30)
-        with ScriptedLLMServer([reply]) as server:
-            async with openai.AsyncOpenAI(
-                base_url=server.base_url, api_key="local", max_retries=0
-            ) as client:
-                outcome = Outcome()
-                first = anyio.Event()
+        async with aserve([reply]) as (server, client):
+            outcome = Outcome()
+            first = anyio.Event()
 
-                def on_next(text: str) -> None:
-                    outcome.on_next(text)
-                    first.set()
+            def on_next(text: str) -> None:
+                outcome.on_next(text)
+                first.set()
 
-                from_chat_completion(
-                    client, model="local", messages=MESSAGES, stall_timeout=0.3
-                ).subscribe(on_next, outcome.on_error, scheduler=timers)
-                with anyio.fail_after(WAIT):
-                    await first.wait()  # the task restarted its clock and waits
-                timers.advance_by(0.3)
-                assert outcome.done.is_set()
-                request = server.requests[0]
-                finished = await anyio.to_thread.run_sync(request.wait_finished, WAIT)
-                assert finished and request.client_disconnected
+            from_chat_completion(
+                client, model="local", messages=MESSAGES, stall_timeout=0.3
+            ).subscribe(on_next, outcome.on_error, scheduler=timers)
+            with anyio.fail_after(WAIT):
+                await first.wait()  # the task restarted its clock and waits
+            timers.advance_by(0.3)
+            assert outcome.done.is_set()
+            request = server.requests[0]
+            finished = await anyio.to_thread.run_sync(request.wait_finished, WAIT)
+            assert finished and request.client_disconnected
         assert isinstance(outcome.error, rs.StreamStalledError)
         assert outcome.values == USER[:1]
         assert outcome.error.chunks == 2  # the role chunk and one delta
@@ -460,27 +457,24 @@ class TestAsyncClient:
     async def test_dispose_closes_the_connection(self) -> None:
         """Disposing cancels the reading task and closes the HTTP stream."""
         reply = ScriptedReply(deltas=USER, stall_after=2, stall_seconds=30)
-        with ScriptedLLMServer([reply]) as server:
-            async with openai.AsyncOpenAI(
-                base_url=server.base_url, api_key="local", max_retries=0
-            ) as client:
-                outcome = Outcome()
-                two = anyio.Event()
+        async with aserve([reply]) as (server, client):
+            outcome = Outcome()
+            two = anyio.Event()
 
-                def on_next(text: str) -> None:
-                    outcome.on_next(text)
-                    if len(outcome.values) == 2:
-                        two.set()
+            def on_next(text: str) -> None:
+                outcome.on_next(text)
+                if len(outcome.values) == 2:
+                    two.set()
 
-                disposable = from_chat_completion(
-                    client, model="local", messages=MESSAGES
-                ).subscribe(on_next=on_next, on_error=outcome.on_error)
-                with anyio.fail_after(WAIT):
-                    await two.wait()
-                disposable.dispose()
-                request = server.requests[0]
-                finished = await anyio.to_thread.run_sync(request.wait_finished, WAIT)
-                assert finished and request.client_disconnected
+            disposable = from_chat_completion(
+                client, model="local", messages=MESSAGES
+            ).subscribe(on_next=on_next, on_error=outcome.on_error)
+            with anyio.fail_after(WAIT):
+                await two.wait()
+            disposable.dispose()
+            request = server.requests[0]
+            finished = await anyio.to_thread.run_sync(request.wait_finished, WAIT)
+            assert finished and request.client_disconnected
         assert outcome.values == USER[:2] and outcome.error is None
 
     def test_without_a_loop_is_a_usage_error(self) -> None:
@@ -565,10 +559,8 @@ class TestSubscriberErrors:
             finished.set()
             boom()
 
-        with loop_errors() as reported, ScriptedLLMServer([USER]) as server:
-            async with openai.AsyncOpenAI(
-                base_url=server.base_url, api_key="local", max_retries=0
-            ) as client:
+        with loop_errors() as reported:
+            async with aserve([USER]) as (_, client):
                 from_chat_completion(
                     client, model="local", messages=MESSAGES
                 ).subscribe(on_completed=on_completed)

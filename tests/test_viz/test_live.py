@@ -16,24 +16,13 @@ import rxstruct as rs
 from rxstruct import viz
 
 SETUP = """
-from pydantic import BaseModel
 from reactivex import operators as ops
 from reactivex.testing import TestScheduler
 
 import rxstruct as rs
 from rxstruct import viz
+from rxstruct.demo import Recipe, Recipes
 from rxstruct.sources import demo_recording_path, load_recording, replay
-
-
-class Recipe(BaseModel):
-    name: str
-    prep_time_minutes: int
-    ingredients: list[str]
-    instructions: str
-
-
-class Recipes(BaseModel):
-    recipes: list[Recipe]
 """
 
 LIVE = """

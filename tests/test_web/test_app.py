@@ -89,11 +89,19 @@ def skip_to(app_url: str, count: int) -> None:
         post(app_url, BODY)
 
 
-def test_invalid_json_is_an_error_event(app_url: str) -> None:
-    skip_to(app_url, 2)
+def error_event(app_url: str, reply: int) -> tuple[dict[str, Any], list[Frame]]:
+    """Post with the scripted reply number ``reply``: its stream ends in an error.
+
+    Returns the error event's data and all the frames.
+    """
+    skip_to(app_url, reply)
     _, frames = post(app_url, BODY)
-    assert [f.event for f in frames][-1] == "error"
-    body = frames[-1].data
+    assert frames[-1].event == "error"
+    return frames[-1].data, frames
+
+
+def test_invalid_json_is_an_error_event(app_url: str) -> None:
+    body, frames = error_event(app_url, 2)
     assert body["type"] == "JsonStreamError"
     assert "expected ':'" in body["message"]
     assert body["column"] == 38  # the 'x' after "blurb"
@@ -101,30 +109,22 @@ def test_invalid_json_is_an_error_event(app_url: str) -> None:
 
 
 def test_an_invalid_item_is_an_error_event(app_url: str) -> None:
-    skip_to(app_url, 3)
-    _, frames = post(app_url, BODY)
-    body = frames[-1].data
-    assert frames[-1].event == "error"
+    body, _ = error_event(app_url, 3)
     assert body["type"] == "ItemValidationError"
     assert body["path"] == ["ideas", 0]
     assert body["errors"][0]["loc"] == ["title"]
 
 
 def test_an_invalid_final_is_an_error_event(app_url: str) -> None:
-    skip_to(app_url, 4)
-    _, frames = post(app_url, BODY)
-    body = frames[-1].data
-    assert frames[-1].event == "error"
+    body, _ = error_event(app_url, 4)
     assert body["type"] == "FinalValidationError"
     assert body["errors"][0]["loc"] == ["ideas"]
 
 
 def test_a_model_server_failure_is_an_error_event(app_url: str) -> None:
-    skip_to(app_url, 5)
-    _, frames = post(app_url, BODY)
-    assert frames[-1].event == "error"
-    assert frames[-1].data["type"] == "SourceError"
-    assert frames[-1].data["status_code"] == 500
+    body, _ = error_event(app_url, 5)
+    assert body["type"] == "SourceError"
+    assert body["status_code"] == 500
 
 
 def test_the_request_body_is_validated(app_url: str, llm: ScriptedLLMServer) -> None:

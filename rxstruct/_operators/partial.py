@@ -10,14 +10,14 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from reactivex import Observable, abc
 
-from .._partial import PartialBuilder, emission_of
-from .._partial._builder import OnInvalid
-from .._partial._shapes import HIDDEN
+from .._partial import OnInvalid, PartialBuilder, emission_of
 from ..exceptions import FinalValidationError, IncompleteJsonError, UsageError
 from ..json import JsonSnapshot, format_path
 from ._gate import Gate
 
 __all__ = ["PARTIAL_FLAG", "to_partial_", "validate_final_"]
+
+_NOT_SHOWN: Any = object()  # PartialBuilder.feed's default: nothing to emit
 
 PARTIAL_FLAG = "rxstruct_partial"
 """The validation-context key telling validators partial (True) from final (False)."""
@@ -34,7 +34,7 @@ def to_partial_(
             observer: abc.ObserverBase[Any],
             scheduler: abc.SchedulerBase | None = None,
         ) -> abc.DisposableBase:
-            convert = PartialBuilder(model, on_invalid=on_invalid).convert
+            convert = PartialBuilder(model, on_invalid=on_invalid).feed
             emit = observer.on_next
             gate = Gate(observer)
 
@@ -42,11 +42,11 @@ def to_partial_(
                 if not gate.is_open:
                     return
                 try:
-                    out = convert(snapshot)
+                    out = convert(snapshot, _NOT_SHOWN)
                 except Exception as exc:
                     gate.error(exc)
                     return
-                if out is not HIDDEN:
+                if out is not _NOT_SHOWN:
                     emit(out)
 
             return source.subscribe(

@@ -11,11 +11,9 @@ __all__ = [
     "OBJECT",
     "Completed",
     "JsonSnapshot",
-    "MISSING",
     "JsonValue",
     "OpenContainer",
     "StringParts",
-    "build_open",
 ]
 
 JsonValue: TypeAlias = (
@@ -149,6 +147,7 @@ class JsonSnapshot:
 
     def __init__(
         self,
+        *,
         chunk: str,
         index: int,
         done: bool,
@@ -201,6 +200,24 @@ class JsonSnapshot:
         """
         return self._frames
 
+    def open_value(self, level: int) -> Any:
+        """The partial value of ``open_containers[level]`` (with all it holds).
+
+        ``level == len(open_containers)`` asks for the open string (None when
+        there is none). Copies the open containers from ``level`` down
+        (O(their width)); the closed children are shared.
+
+        Example:
+            >>> from rxstruct.json import PartialJsonDecoder
+            >>> snap = PartialJsonDecoder().feed('{"a": [1, {"b": "x')
+            >>> snap.open_value(1), snap.open_value(3)
+            ([1, {'b': 'x'}], 'x')
+        """
+        leaf = self.open_string
+        if level >= len(self._frames):
+            return leaf
+        return _build_open(self._frames, level, _MISSING if leaf is None else leaf)
+
     @property
     def open_string(self) -> str | None:
         """The visible text of the string being written, or None.
@@ -234,8 +251,7 @@ class JsonSnapshot:
                 parts, count = self._leaf
                 return parts.text(count)
             return self._root
-        leaf = self.open_string
-        return build_open(self._frames, 0, _MISSING if leaf is None else leaf)
+        return self.open_value(0)
 
     # -- text ------------------------------------------------------------------
 
@@ -279,7 +295,7 @@ class JsonSnapshot:
         return f"<JsonSnapshot #{self.index} {state}{where}: {self.value!r}>"
 
 
-def build_open(frames: tuple[OpenContainer, ...], level: int, leaf: Any) -> Any:
+def _build_open(frames: tuple[OpenContainer, ...], level: int, leaf: Any) -> Any:
     """The partial value of ``frames[level]`` (``leaf``: its open string or absent).
 
     Copies each open container from ``level`` down (O(their width)).
@@ -296,10 +312,6 @@ def build_open(frames: tuple[OpenContainer, ...], level: int, leaf: Any) -> Any:
                 node[key] = child
         child = node
     return child
-
-
-MISSING: Final[Any] = _MISSING
-"""What :func:`build_open` takes for "no open string"."""
 
 
 def _lookup(snapshot: JsonSnapshot, path: Path) -> Any:

@@ -33,7 +33,7 @@ carry no change information (``distinct_fields`` lets them through).
 from __future__ import annotations
 
 from ._base import Emission, Partial, PartialDict, PartialList, emission_of
-from ._builder import OnInvalid, PartialBuilder
+from ._builder import OnInvalid, PartialBuilder, emits_untagged
 from ._compile import partial_model
 from ._completion import completed, is_complete
 from ._markers import Atomic, HoldUntilPresent
@@ -49,6 +49,7 @@ __all__ = [
     "PartialList",
     "completed",
     "emission_of",
+    "emits_untagged",
     "is_complete",
     "partial_model",
 ]

@@ -19,9 +19,10 @@ from ._base import (
 from ._compile import type_shape
 from ._containers import DictNode, ListNode
 from ._context import ABSENT, HIDDEN, INVALID, ConversionContext
-from ._nodes import Node, ParentNode, StrNode
+from ._nodes import AnyNode, Node, ParentNode, StrNode
+from ._shapes import DictShape, ListShape, ModelShape
 
-__all__ = ["OnInvalid", "PartialBuilder"]
+__all__ = ["OnInvalid", "PartialBuilder", "emits_untagged"]
 
 _T = TypeVar("_T")
 _D = TypeVar("_D")
@@ -45,11 +46,19 @@ class PartialBuilder(Generic[_T]):
     Results are instances of ``partial_model(model)`` (or, for a type such as
     ``list[Item]``, a list of partial items), always of that one type:
 
-    - a missing field is ``None`` or its default; strings grow while written;
-      numbers, bools, ``Literal``, enums, dates and ``rs.Atomic`` fields appear
-      only once complete; nothing visible ever disappears or changes type;
-    - nested models, lists, dicts, optionals and unions convert recursively
-      (a union picks its arm once per value and keeps it);
+    - a field not written yet is ``None``, also when it has a default: the
+      default appears once its object is complete without the field (as in
+      the final value), so a shown value never changes to another;
+    - strings grow while written; numbers, bools, ``Literal``, enums, dates
+      and ``rs.Atomic`` fields appear only once complete; nothing visible ever
+      disappears or changes type;
+    - nested models, lists, dicts, optionals and unions convert recursively.
+      A union picks its arm once per value and keeps it: a discriminated one
+      once the tag is complete; a plain union of models once the keys fit
+      only one arm, else (arms with the same keys) when the object is
+      complete, taking the arm pydantic's smart mode takes for its values;
+      a callable ``Discriminator`` when the object is complete (it may read
+      any member). Until then the object is not shown (``None``);
     - constraints and validators never run; a complete value of the wrong
       type leaves its field unset (a list stops before it), or raises
       :class:`~rxstruct.PartialValidationError` with ``on_invalid="error"``.
@@ -257,6 +266,8 @@ class PartialBuilder(Generic[_T]):
             node = self._node = self._shape.open(kind)
             if isinstance(node, ListNode | DictNode):
                 node.at_root()
+            elif isinstance(node, AnyNode):
+                node.root = True  # PartialDict / PartialList, as once complete
         out = node.update(0, context, ())
         if out is HIDDEN:
             return HIDDEN, None
@@ -288,6 +299,24 @@ class PartialBuilder(Generic[_T]):
             )
         self._seq = seq + 1
         return out
+
+
+def emits_untagged(model: Any) -> bool:
+    """Whether ``PartialBuilder(model)`` may show values without an Emission tag.
+
+    A scalar top level (``str``, ``int``, a ``Literal``, ``None`` of an
+    optional, a scalar under ``Any``) is shown as the plain value, which has no
+    slot for the tag; models, lists and dicts are always tagged.
+
+    Example:
+        >>> emits_untagged(int), emits_untagged(list[int])
+        (True, False)
+    """
+    try:
+        shape = type_shape(model)
+    except UsageError:
+        return False
+    return not isinstance(shape, ModelShape | ListShape | DictShape)
 
 
 def _fresh(root: Any) -> Any:

@@ -478,9 +478,10 @@ def _fill_model_shape(shape: ModelShape, model: type[BaseModel]) -> None:
         field_shape = compile_type(
             info.annotation, options, info.metadata, info.discriminator
         )
-        spec = FieldSpec(name, field_shape)
-        for key in _json_keys(name, info, by_name, by_alias):
-            keys.setdefault(key, spec)
+        json_keys = _json_keys(name, info, by_name, by_alias)
+        for rank, key in enumerate(json_keys):
+            priority = rank if len(json_keys) > 1 else -1
+            keys.setdefault(key, FieldSpec(name, field_shape, priority=priority))
         if any(item is HoldUntilPresent for item in info.metadata):
             held.add(name)
         static[name] = None
@@ -497,6 +498,7 @@ def _fill_model_shape(shape: ModelShape, model: type[BaseModel]) -> None:
         partial_fields.append(PartialField(name, info, field_shape.annotation))
     shape.keys = keys
     shape.static_defaults = static
+    shape.unset = dict.fromkeys(static)
     shape.dynamic_defaults = tuple(dynamic)
     shape.required = frozenset(required)
     shape.hold_until_present = frozenset(held)

@@ -80,8 +80,19 @@ def _children(value: Any) -> list[tuple[str | int, Any]]:
     if isinstance(value, list):
         return list(enumerate(value))
     if isinstance(value, dict):
-        return [(key, item) for key, item in value.items() if isinstance(key, str)]
+        return [(_path_part(key), item) for key, item in value.items()]
     return []
+
+
+def _path_part(key: Any) -> str | int:
+    """A dict key as a path part: str and int keys as they are, others as text.
+
+    ``dict[int, str]`` entries are ``"names[1]"``, as their path in the
+    partial value (the builder records converted keys).
+    """
+    if type(key) is str or type(key) is int:
+        return key
+    return str(getattr(key, "value", key))
 
 
 def _collect(
@@ -92,7 +103,7 @@ def _collect(
         if open_subpath is None:
             out.append(path)
             _collect(child, path, None, out)
-        elif open_subpath and open_subpath[0] == part:
+        elif open_subpath and _path_part(open_subpath[0]) == part:
             _collect(child, path, open_subpath[1:], out)
         else:
             out.append(path)
@@ -136,7 +147,7 @@ def is_complete(partial: Any, path: str = "") -> bool:
             return False
         if open_subpath is None:
             continue
-        if open_subpath and open_subpath[0] == part:
+        if open_subpath and _path_part(open_subpath[0]) == part:
             open_subpath = open_subpath[1:]
         else:
             open_subpath = None

@@ -106,7 +106,7 @@ class ObjectNode(ContainerNode, ABC):
             out).
         extra: Converted extras (``extra="allow"`` models), or None.
         priorities: The :attr:`FieldSpec.priority` each of ``fields`` came
-            from (only for names reachable from several keys).
+            from (only for fields with several keys).
         open_key: The JSON key of the open member.
         open_spec: Where the open member goes.
     """
@@ -139,7 +139,8 @@ class ObjectNode(ContainerNode, ABC):
 
     def outranked(self, spec: FieldSpec) -> bool:
         """A value of ``spec``'s field came from a key that takes precedence."""
-        return self.priorities.get(spec.name, spec.priority) < spec.priority
+        priority = spec.priority
+        return priority >= 0 and self.priorities.get(spec.name, priority) < priority
 
     def absorb(
         self,
@@ -159,7 +160,7 @@ class ObjectNode(ContainerNode, ABC):
                 node = self.open_node
                 self.open_key = self.open_node = None
             spec = self.route(key, context, json_path)
-            if spec is None or (spec.priority and self.outranked(spec)):
+            if spec is None or (spec.priority >= 0 and self.outranked(spec)):
                 continue
             child_json_path = (*json_path, key)
             child_py_path = (*py_path, spec.name)
@@ -173,7 +174,7 @@ class ObjectNode(ContainerNode, ABC):
                 self.extra[spec.name] = converted  # type: ignore[index]  # allow => dict
             else:
                 fields[spec.name] = converted
-                if spec.priority or spec.name in self.priorities:
+                if spec.priority >= 0:
                     self.priorities[spec.name] = spec.priority
             context.changes.append(child_py_path)
         self.n_converted = stop
@@ -218,7 +219,7 @@ class ObjectNode(ContainerNode, ABC):
         if kind is None:
             return None
         spec = self.route(key, context, json_path)
-        if spec is None or (spec.priority and self.outranked(spec)):
+        if spec is None or self.outranked(spec):
             return None
         node = spec.shape.open(kind)
         self.open_key = key

@@ -66,15 +66,16 @@ class FieldSpec(NamedTuple):
         name: The Python name of the field (or the dict key, converted).
         shape: How its value converts.
         extra: An extra of an ``extra="allow"`` model (kept apart).
-        priority: Among the JSON keys of one field (alias choices, then the
-            name), the rank of this one: pydantic takes the first present, so
-            a value from a lower rank never replaces one from a higher rank.
+        priority: For a field with several JSON keys (alias choices, then
+            the name under ``populate_by_name``), the rank of this key:
+            pydantic takes the first one present, so a value from a higher
+            rank is never replaced by one from a lower rank. -1: the only key.
     """
 
     name: Any
     shape: ValueShape
     extra: bool = False
-    priority: int = 0
+    priority: int = -1
 
 
 # --- nodes ---------------------------------------------------------------------

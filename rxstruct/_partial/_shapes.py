@@ -9,6 +9,7 @@ A shape names its node class; nodes never import this module.
 
 from __future__ import annotations
 
+import json
 import types
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -283,6 +284,7 @@ class ModelShape(Shape):
         "ref",
         "required",
         "static_defaults",
+        "unset",
     )
 
     def __init__(self, model: type[BaseModel], ref: str) -> None:
@@ -292,6 +294,7 @@ class ModelShape(Shape):
         self.cls: type[BaseModel] | None = None  # the partial class, set by _compile
         self.keys: dict[str, FieldSpec] = {}  # JSON key -> field
         self.static_defaults: dict[str, Any] = {}  # every field, in order
+        self.unset: dict[str, Any] = {}  # every field: None, in order
         self.dynamic_defaults: tuple[tuple[str, Callable[[], Any]], ...] = ()
         self.required: frozenset[str] = frozenset()
         self.hold_until_present: frozenset[str] = frozenset()
@@ -321,8 +324,13 @@ class ModelShape(Shape):
     ) -> tuple[dict[str, Any], set[str]]:
         """The ``__dict__`` and fields set of an instance with ``fields`` (new).
 
-        Fields not in ``fields`` take their defaults.
+        Fields not in ``fields`` are None while the object is open and take
+        their defaults once it is ``complete``: a default shown before the
+        field is written could change when it is (``priority=3``, then
+        ``1``), and a partial never shows what the final will not.
         """
+        if not complete:
+            return {**self.unset, **fields}, set(fields)
         if self.dynamic_defaults:
             values = dict(self.static_defaults)
             for name, factory in self.dynamic_defaults:
@@ -382,9 +390,12 @@ class UnionShape(Shape):
 
     - discriminated (explicit, or implied by a ``Literal`` field all model arms
       share with distinct values): the arm named by the tag, once the tag is
-      complete; hidden before;
+      complete; hidden before. A callable ``Discriminator`` decides only on
+      the complete object (as pydantic calls it);
     - other objects: the model arm that alone fits the keys seen so far; hidden
-      while several fit; decided at the latest when the object closes;
+      while several fit; decided at the latest when the object closes, by
+      pydantic's smart mode over the partial classes of the arms that fit
+      (so ``Count(value: int) | Text(value: str)`` follows the value);
     - strings: a plain ``str`` arm if there is one (the string grows),
       otherwise the scalar arms decide when it is complete;
     - lists: the first list arm; numbers, bools: pydantic's smart union over
@@ -394,6 +405,7 @@ class UnionShape(Shape):
     __slots__ = (
         "_discriminator",
         "_find_discriminator",
+        "_smart",
         "arms",
         "dict_arms",
         "list_arms",
@@ -423,6 +435,8 @@ class UnionShape(Shape):
         # Found on first use: the arms of a recursive model are filled in late.
         self._find_discriminator = find_discriminator
         self._discriminator: Any = ABSENT
+        # Arms with the same keys -> a TypeAdapter of their union, its classes.
+        self._smart: dict[tuple[int, ...], tuple[TypeAdapter[Any], dict[Any, Any]]] = {}
 
     @property
     def annotation(self) -> Any:
@@ -465,6 +479,10 @@ class UnionShape(Shape):
         """
         discriminator = self.discriminator
         if discriminator is not None and discriminator.explicit:
+            if discriminator.function is not None:
+                # A callable may read any member, and pydantic calls it on the
+                # complete object: its answer on a part is not the final one.
+                return None
             return discriminator.choose(members, open_key)
         return self.pick_object(members, closed=False, open_key=open_key)
 
@@ -492,14 +510,44 @@ class UnionShape(Shape):
             if self.dict_arms:
                 return self.dict_arms[0]
             return self._best_overlap(members)
-        for arm in fitting:
-            if arm.required <= {arm.keys[k].name for k in members}:
-                return arm
+        complete = [
+            arm
+            for arm in fitting
+            if arm.required <= {arm.keys[k].name for k in members}
+        ]
+        if len(complete) > 1:
+            return self._smart_choice(complete, members) or complete[0]
+        if complete:
+            return complete[0]
         if fitting:
             return fitting[0]
         if self.dict_arms:
             return self.dict_arms[0]
         return self._best_overlap(members)
+
+    def _smart_choice(
+        self, arms: list[ModelShape], value: dict[str, Any]
+    ) -> ModelShape | None:
+        """The arm pydantic's smart union picks for the complete ``value``.
+
+        Asked of the arms' partial classes (types only: no constraints, no
+        user validators run), in JSON mode as ``validate_final`` validates;
+        None when no arm fits.
+        """
+        key = tuple(id(arm) for arm in arms)
+        found = self._smart.get(key)
+        if found is None:
+            classes = tuple(arm.cls for arm in arms)
+            union: Any = Union[classes]  # noqa: UP007 - a runtime union
+            adapter: TypeAdapter[Any] = TypeAdapter(union)
+            by_class = {arm.cls: arm for arm in arms}
+            found = self._smart[key] = (adapter, by_class)
+        adapter, by_class = found
+        try:
+            chosen = adapter.validate_json(json.dumps(value))
+        except (ValidationError, TypeError, ValueError):
+            return None
+        return by_class.get(type(chosen))
 
     def _best_overlap(self, members: dict[str, Any]) -> Shape | None:
         best: Shape | None = None

@@ -288,15 +288,16 @@ class TestContainers:
         assert final.children[0].children[0].name == "b"
         assert type(final.children[0].children[0]) is rs.partial_model(Node)
 
-    def test_defaults_show_until_present(self) -> None:
-        """A missing field with a default shows the default."""
+    def test_defaults_show_once_complete(self) -> None:
+        """A field with a default is None until written or the object completes."""
 
         class M(BaseModel):
             a: str
             n: int = 7
 
         emissions = partials(M, list('{"a": "x", "n": 1}'))
-        assert field_history(emissions, "n") == [7, 1]
+        assert field_history(emissions, "n") == [None, 1]
+        assert field_history(partials(M, list('{"a": "x"}')), "n") == [None, 7]
 
 
 # --- unions ------------------------------------------------------------------
@@ -797,8 +798,8 @@ class TestIssue11:
         text = '{"title": "a", "priority": 1}'
         emissions = partials(Task, list(text))
         assert field_history(emissions, "priority") == [None, 1]
-        assert emissions[-1].tags == []  # complete: the default applies
-        assert all(e.tags is None for e in emissions[:-1])
+        for emission in emissions:  # complete: the default applies
+            assert emission.tags == ([] if rs.is_complete(emission) else None)
         complete = partials(Task, list('{"title": "a"}'))
         assert field_history(complete, "priority") == [None, 3]
         assert Task.model_validate_json('{"title": "a"}').priority == 3

@@ -27,7 +27,9 @@ slot costs one attribute store per emission, is invisible to ``==``,
 ``repr`` and ``model_dump`` of the value, and lets
 ``distinct_fields`` and ``validate_final`` work on the partials as they are.
 Its limit: a scalar root (``to_partial(str)``) has no slot; those emissions
-carry no change information (``distinct_fields`` lets them through).
+carry no change information (``distinct_fields`` lets them through), and
+``validate_final`` takes the last one as the final value when the stream
+completes (:func:`emits_untagged` says which types can show such values).
 """
 
 from __future__ import annotations

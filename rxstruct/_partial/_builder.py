@@ -158,11 +158,7 @@ class PartialBuilder(Generic[_T]):
             >>> print(build.feed(dec.feed("ll"), nothing))
             None
         """
-        out = self._convert(snapshot)
-        return default if out is HIDDEN else out
-
-    def _convert(self, snapshot: JsonSnapshot) -> Any:
-        """The partial value after ``snapshot``, or ``HIDDEN``."""
+        # One body, no helper call: this runs once per chunk.
         if type(snapshot) is not JsonSnapshot and not isinstance(
             snapshot, JsonSnapshot
         ):
@@ -176,7 +172,7 @@ class PartialBuilder(Generic[_T]):
         contiguous = index == self._index + 1
         self._index = index
         if not snapshot.has_value:
-            return HIDDEN
+            return default
         open_path = snapshot.open_path
         frames = snapshot.open_containers
         last = self._last
@@ -184,7 +180,7 @@ class PartialBuilder(Generic[_T]):
             if not snapshot.changed:
                 # Nothing visible changed (whitespace, a key, part of a number).
                 if last is HIDDEN:
-                    return HIDDEN
+                    return default
                 return self._tag(_fresh(last), self._open_subpath, (), snapshot)
             if frames is self._frames and last is not HIDDEN:
                 # No container opened, closed or gained a child: only the
@@ -195,7 +191,7 @@ class PartialBuilder(Generic[_T]):
         self._frames = frames
         self._chain = None
         context = self._context
-        context.start(snapshot, frames, contiguous=contiguous)
+        context.start(snapshot, frames, contiguous)
         if open_path is None:
             out, open_subpath = self._convert_closed(snapshot.value, context)
         else:
@@ -204,7 +200,7 @@ class PartialBuilder(Generic[_T]):
         self._open_path = open_path
         self._open_subpath = open_subpath
         if out is HIDDEN:
-            return HIDDEN
+            return default
         changes = context.changes
         if len(changes) > 1:
             changes = list(dict.fromkeys(changes))  # without duplicates, in order

@@ -17,7 +17,16 @@ from pydantic import BaseModel, ValidationError
 
 from ..exceptions import PartialValidationError
 from ..json import Path, format_path
-from ._base import PartialDict, PartialList, new_partial, tag_setters
+from ._base import (
+    PartialDict,
+    PartialList,
+    new_object,
+    set_dict,
+    set_extra,
+    set_fields_set,
+    set_private,
+    tag_setters,
+)
 from ._context import HIDDEN, INVALID, ConversionContext
 from ._nodes import ContainerNode, FieldSpec, Node, ParentNode, ValueShape
 from ._recycle import RecycledLists
@@ -64,7 +73,9 @@ class ModelLayout(Protocol):
         """The model's ``extra`` setting: ``allow``, ``forbid`` or ``ignore``."""
         ...
 
-    def spec(self, key: str) -> FieldSpec | None:
+    def route(
+        self, key: str, context: ConversionContext, json_path: Path
+    ) -> FieldSpec | None:
         """The field a JSON key belongs to, None for an ignored key."""
         ...
 
@@ -119,10 +130,18 @@ class ObjectNode(ContainerNode, ABC):
         "open_key",
         "open_spec",
         "priorities",
+        "route",
     )
 
-    def __init__(self, container_type: Callable[[Any], Any]) -> None:
+    def __init__(
+        self,
+        container_type: Callable[[Any], Any],
+        route: Callable[[str, ConversionContext, Path], FieldSpec | None],
+    ) -> None:
         super().__init__(container_type)
+        # Where member ``key`` goes (None: left out); a plain callable, not a
+        # method, so that a model's node calls its shape's directly.
+        self.route = route
         self.members: list[Any] | None = None
         self.n_converted = 0
         self.fields: dict[Any, Any] = {}
@@ -130,12 +149,6 @@ class ObjectNode(ContainerNode, ABC):
         self.priorities: dict[Any, int] = {}
         self.open_key: str | None = None
         self.open_spec: FieldSpec | None = None
-
-    @abstractmethod
-    def route(
-        self, key: str, context: ConversionContext, json_path: Path
-    ) -> FieldSpec | None:
-        """Where member ``key`` goes; None: it is left out."""
 
     def outranked(self, spec: FieldSpec) -> bool:
         """A value of ``spec``'s field came from a key that takes precedence."""
@@ -151,7 +164,7 @@ class ObjectNode(ContainerNode, ABC):
         py_path: Path,
     ) -> None:
         """Convert the members ``members[self.n_converted:stop]`` closed since."""
-        self.changed_members()
+        self.closed_cache = None
         fields = self.fields
         for i in range(self.n_converted, stop):
             key, member = members[i]
@@ -179,9 +192,6 @@ class ObjectNode(ContainerNode, ABC):
             context.changes.append(child_py_path)
         self.n_converted = stop
 
-    def changed_members(self) -> None:
-        """Forget what was built from the closed members (some are new)."""
-
     def refresh(self, level: int, context: ConversionContext, py_path: Path) -> Any:
         frame = context.frames[level]
         mark = len(context.changes)
@@ -203,7 +213,10 @@ class ObjectNode(ContainerNode, ABC):
         if node is not None:
             shown = node.update(level + 1, context, self.shown_py_path)
             if shown is not HIDDEN:
-                self.show_child(node, context)
+                if not self.open_visible:
+                    self.open_visible = True
+                    context.changes.append(self.shown_py_path)
+                self.open_subpath = self.subpath_through(node)
         return self.present(node, shown, context, mark)
 
     def _start_member(
@@ -257,31 +270,20 @@ class ObjectNode(ContainerNode, ABC):
 class ModelNode(ObjectNode):
     """An open object of a model, shown as an instance of its partial class."""
 
-    __slots__ = ("base", "open_fields_set", "set_open", "shape")
+    __slots__ = ("set_open", "shape")
+
+    # closed_cache: ``[values, fields_set, open_name, open_fields_set]``, the
+    # instance's __dict__ and fields set without the open field (redone when a
+    # member closes), and the fields set with the open field ``open_name``.
+    # The fields sets are shared by the instances made from them (pydantic
+    # copies a fields set before changing it).
 
     def __init__(self, shape: ModelLayout) -> None:
-        super().__init__(dict)
+        super().__init__(dict, shape.route)
         self.shape = shape
         if shape.extra == "allow":
             self.extra = {}
-        # The instance's __dict__ and fields set without the open field; redone
-        # when a member closes. The fields sets are shared by the instances
-        # made from them (pydantic copies a fields set before changing it).
-        self.base: tuple[dict[str, Any], set[str]] | None = None
-        self.open_fields_set: set[str] | None = None  # base's, plus the open field
         self.set_open: Any = None  # sets the open slot of an instance
-
-    def route(
-        self, key: str, context: ConversionContext, json_path: Path
-    ) -> FieldSpec | None:
-        return self.shape.spec(key)
-
-    def changed_members(self) -> None:
-        self.base = self.open_fields_set = None
-
-    def start_child(self, part: Any, py_path: Path, node: Node) -> None:
-        super().start_child(part, py_path, node)
-        self.open_fields_set = None
 
     def present(
         self, node: Node | None, shown: Any, context: ConversionContext, mark: int
@@ -300,23 +302,24 @@ class ModelNode(ObjectNode):
             if name not in fields and name != open_name:
                 del context.changes[mark:]  # nothing of a hidden object is visible
                 return HIDDEN
-        base = self.base
+        base = self.closed_cache
         if base is None:
-            base = self.base = shape.field_values(fields, complete=False)
+            values, fields_set = shape.field_values(fields, complete=False)
+            base = self.closed_cache = [values, fields_set, None, None]
         if open_name is not None:
             self.shown = node
             return self.rebuild(shown)
         return self.instance(base[0].copy(), base[1], extra, self.open_subpath)
 
     def rebuild(self, child: Any) -> Any:
-        base: Any = self.base  # set by present
+        base: Any = self.closed_cache  # set by present
         name: str = self.open_spec.name  # type: ignore[union-attr]  # set with shown
         values = base[0].copy()
         values[name] = child
-        fields_set = self.open_fields_set
-        if fields_set is None:
-            fields_set = self.open_fields_set = {*base[1], name}
-        return self.instance(values, fields_set, self.extra, self.open_subpath)
+        if base[2] is not name:
+            base[2] = name
+            base[3] = {*base[1], name}
+        return self.instance(values, base[3], self.extra, self.open_subpath)
 
     def instance(
         self,
@@ -330,12 +333,12 @@ class ModelNode(ObjectNode):
         Made without validation; ``open_subpath`` None (complete) leaves the
         open slot unset, which reads as complete.
         """
-        instance: BaseModel = new_partial(
-            self.shape.cls,  # type: ignore[arg-type]  # built before any node
-            values,
-            fields_set,
-            dict(extra) if extra is not None else None,
-        )
+        # new_partial's steps, inline: this runs once per chunk and level.
+        instance: BaseModel = new_object(self.shape.cls)
+        set_dict(instance, values)
+        set_fields_set(instance, fields_set)
+        set_extra(instance, dict(extra) if extra is not None else None)
+        set_private(instance, None)
         if open_subpath is not None:
             set_open = self.set_open
             if set_open is None:
@@ -386,26 +389,10 @@ class ModelNode(ObjectNode):
 class DictNode(ObjectNode):
     """An open ``dict[K, V]``: like a model with one shape for every value."""
 
-    __slots__ = ("key_shape", "value_shape")
+    __slots__ = ()
 
     def __init__(self, key_shape: ValueShape | None, value_shape: ValueShape) -> None:
-        super().__init__(dict)
-        self.key_shape = key_shape  # None: plain str keys
-        self.value_shape = value_shape
-
-    def route(
-        self, key: str, context: ConversionContext, json_path: Path
-    ) -> FieldSpec | None:
-        key_shape = self.key_shape
-        if key_shape is None:
-            return FieldSpec(key, self.value_shape)
-        converted = key_shape.closed(key, context, (*json_path, key))
-        if converted is INVALID:
-            return None
-        return FieldSpec(converted, self.value_shape)
-
-    def changed_members(self) -> None:
-        self.last_emitted = None
+        super().__init__(dict, _key_router(key_shape, value_shape))
 
     def present(
         self, node: Node | None, shown: Any, context: ConversionContext, mark: int
@@ -426,6 +413,27 @@ class DictNode(ObjectNode):
 
     def complete(self, value: Any, context: ConversionContext, json_path: Path) -> Any:
         return self.final_value(self.fields)
+
+
+def _key_router(
+    key_shape: ValueShape | None, value_shape: ValueShape
+) -> Callable[[str, ConversionContext, Path], FieldSpec | None]:
+    """A dict's ``route``: every key goes to ``value_shape``, once converted.
+
+    A closure over the shapes, not a bound method: no reference cycle.
+    """
+
+    def route(
+        key: str, context: ConversionContext, json_path: Path
+    ) -> FieldSpec | None:
+        if key_shape is None:  # plain str keys
+            return FieldSpec(key, value_shape)
+        converted = key_shape.closed(key, context, (*json_path, key))
+        if converted is INVALID:
+            return None
+        return FieldSpec(converted, value_shape)
+
+    return route
 
 
 class ListNode(ContainerNode):
@@ -467,7 +475,7 @@ class ListNode(ContainerNode):
     ) -> None:
         item_shape = self.item_shape
         items = self.items
-        self.last_emitted = None
+        self.closed_cache = None
         for i in range(self.n_converted, n_closed):
             element = elements[i]
             node = None
@@ -512,7 +520,10 @@ class ListNode(ContainerNode):
         shown = node.update(level + 1, context, self.shown_py_path)
         if shown is HIDDEN:
             return self.closed_value(self.items)
-        self.show_child(node, context)
+        if not self.open_visible:
+            self.open_visible = True
+            context.changes.append(self.shown_py_path)
+        self.open_subpath = self.subpath_through(node)
         self.shown = node
         return self.rebuild(shown)
 

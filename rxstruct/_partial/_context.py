@@ -100,7 +100,6 @@ class ConversionContext:
         self,
         snapshot: JsonSnapshot,
         frames: tuple[OpenContainer, ...],
-        *,
         contiguous: bool,
     ) -> None:
         """Start converting ``snapshot`` (``frames``: its open containers)."""

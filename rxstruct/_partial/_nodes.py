@@ -160,13 +160,15 @@ class ContainerNode(ParentNode, ABC):
         shown_py_path: The Python path of the open child.
         container_type: What an emitted value is made with: ``list`` /
             ``dict``, or ``PartialList`` / ``PartialDict`` at the root.
+        closed_cache: What was built from the closed children (the emitted
+            list or dict; a model's instance values); None once one closes.
     """
 
     __slots__ = (
         "child_subpath",
+        "closed_cache",
         "container_type",
         "frame",
-        "last_emitted",
         "open_node",
         "open_visible",
         "own_subpath",
@@ -178,7 +180,7 @@ class ContainerNode(ParentNode, ABC):
         super().__init__()
         self.container_type = container_type
         self.frame: OpenContainer | None = None
-        self.last_emitted: Any = None  # see closed_value
+        self.closed_cache: Any = None
         self.open_node: Node | None = None
         self.open_visible = False
         self.shown_part: Any = ""
@@ -204,14 +206,14 @@ class ContainerNode(ParentNode, ABC):
     def closed_value(self, converted: Any) -> Any:
         """The converted closed children as an emitted container.
 
-        Shared by the emissions while no child closes (``last_emitted``), but
+        Shared by the emissions while no child closes (``closed_cache``), but
         at the root, where each emission is a container of its own.
         """
         container_type = self.container_type
         if container_type is list or container_type is dict:
-            out = self.last_emitted
+            out = self.closed_cache
             if out is None:
-                out = self.last_emitted = container_type(converted)
+                out = self.closed_cache = container_type(converted)
             return out
         return container_type(converted)
 
@@ -229,13 +231,6 @@ class ContainerNode(ParentNode, ABC):
         self.shown_py_path = py_path
         self.child_subpath = None
         self.open_visible = False
-
-    def show_child(self, node: Node, context: ConversionContext) -> None:
-        """Note that the open child ``node`` is shown in this update."""
-        if not self.open_visible:
-            self.open_visible = True
-            context.changes.append(self.shown_py_path)
-        self.open_subpath = self.subpath_through(node)
 
     def subpath_through(self, child: Node) -> Path:
         """This node's ``open_subpath`` when ``child`` is the open child shown."""

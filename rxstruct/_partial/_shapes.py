@@ -304,8 +304,14 @@ class ModelShape(Shape):
     def annotation(self) -> Any:
         return self.cls if self.cls is not None else ForwardRef(self.ref)
 
-    def spec(self, key: str) -> FieldSpec | None:
-        """The field a JSON key belongs to (an extra under ``extra="allow"``)."""
+    def route(
+        self, key: str, context: ConversionContext, json_path: Path
+    ) -> FieldSpec | None:
+        """The field a JSON key belongs to (an extra under ``extra="allow"``).
+
+        ``ObjectNode.route`` of a model's node (the other arguments are for a
+        dict's keys).
+        """
         spec = self.keys.get(key)
         if spec is None and self.extra == "allow":
             spec = FieldSpec(key, ANY, extra=True)

@@ -4,7 +4,8 @@ The decoder -> builder contract: the partial builder (``rxstruct._partial``)
 and the operators read a decoder only through the snapshots it returns. Any
 decoder (this one, or another implementation of the same interface) works with
 them if ``feed(text)`` and ``close()`` return :class:`JsonSnapshot` objects,
-built with keyword arguments, on which these read-only members hold:
+built with :meth:`JsonSnapshot.create` (keyword arguments), on which these
+read-only members hold:
 
 - ``index``: the snapshot's 0-based number in its stream (consecutive numbers
   mean nothing was skipped, so ``changed`` covers everything since the last);

@@ -732,7 +732,7 @@ class PartialJsonDecoder:
         completed = tuple(self._completed) if self._completed else ()
         changed = tuple(self._changed) if self._changed else ()
         if self._root_done:
-            return JsonSnapshot(
+            return JsonSnapshot.create(
                 chunk=chunk, index=index, done=done, chunks=self._chunks,
                 n_chunks=len(self._chunks), frames=(), leaf=None, root=self._root,
                 has_root=True, completed=completed, changed=changed,
@@ -743,7 +743,7 @@ class PartialJsonDecoder:
         frames = self._frames
         if self._string_shown:
             shared = self._string_shared
-            return JsonSnapshot(
+            return JsonSnapshot.create(
                 chunk=chunk, index=index, done=False, chunks=self._chunks,
                 n_chunks=len(self._chunks), frames=frames,
                 leaf=(shared, len(shared.parts)), root=None, has_root=True,
@@ -753,7 +753,7 @@ class PartialJsonDecoder:
         open_path = self._frames_path
         if self._state == _STRING and not self._string_is_key:
             open_path = self._string_path  # a string shown only once complete
-        return JsonSnapshot(
+        return JsonSnapshot.create(
             chunk=chunk, index=index, done=False, chunks=self._chunks,
             n_chunks=len(self._chunks), frames=frames, leaf=None, root=None,
             has_root=bool(frames), completed=completed, changed=changed,

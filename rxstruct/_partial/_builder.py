@@ -33,6 +33,9 @@ OnInvalid = Literal["ignore", "error"]
 
 _tuple_new: Any = tuple.__new__  # an Emission without a Python __new__
 
+_Chain = tuple[tuple[ParentNode, ...], StrNode | None, tuple[Path, ...]]
+"""The open string's parents (innermost first), its node, and its change."""
+
 
 class PartialBuilder(Generic[_T]):
     """Turn the snapshots of one JSON stream into partial values, incrementally.
@@ -126,7 +129,7 @@ class PartialBuilder(Generic[_T]):
         self._frames: tuple[OpenContainer, ...] | None = None
         # The parents of the open string's node, innermost first, and that node
         # (None: not looked for since the last full conversion).
-        self._chain: tuple[tuple[ParentNode, ...], StrNode | None] | None = None
+        self._chain: _Chain | None = None
         self._tagged: type | None = None  # the type of the last tagged result
         self._setters: tuple[Any, Any] = (None, None)  # its tag_setters
 
@@ -215,7 +218,7 @@ class PartialBuilder(Generic[_T]):
         chain = self._chain
         if chain is None:
             chain = self._chain = self._find_chain()
-        parents, leaf = chain
+        parents, leaf, changes = chain
         if leaf is None:
             return ABSENT
         out: Any = snapshot.open_string
@@ -225,19 +228,22 @@ class PartialBuilder(Generic[_T]):
         for node in parents:
             out = node.rebuild(out)
         self._last = out
-        return self._tag(out, self._open_subpath, (leaf.py_path,), snapshot)
+        return self._tag(out, self._open_subpath, changes, snapshot)
 
-    def _find_chain(self) -> tuple[tuple[ParentNode, ...], StrNode | None]:
-        """The nodes from the open string up to the root; no string: None."""
+    def _find_chain(self) -> _Chain:
+        """The nodes from the open string up to the root; no string: None.
+
+        With the changes of an emission where only that string grew.
+        """
         parents: list[ParentNode] = []
         node: Node | None = self._node
         while isinstance(node, ParentNode):
             parents.append(node)
             node = node.shown
         if not isinstance(node, StrNode):
-            return (), None
+            return (), None, ()
         parents.reverse()
-        return tuple(parents), node
+        return tuple(parents), node, (node.py_path,)
 
     def _convert_closed(
         self, value: Any, context: ConversionContext

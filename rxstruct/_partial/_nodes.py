@@ -194,7 +194,11 @@ class ContainerNode(ParentNode, ABC):
         if child is not None and frame is self.frame:
             value = child.update(level + 1, context, self.shown_py_path)
             if value is not HIDDEN:  # a shown child stays shown until it closes
-                self.open_subpath = self.subpath_through(child)
+                below = child.open_subpath  # subpath_through(child), inline
+                if below is not self.child_subpath:
+                    self.child_subpath = below
+                    self.own_subpath = (self.shown_part, *below)
+                self.open_subpath = self.own_subpath
                 return self.rebuild(value)
         self.frame = frame
         return self.refresh(level, context, py_path)
@@ -233,7 +237,10 @@ class ContainerNode(ParentNode, ABC):
         self.open_visible = False
 
     def subpath_through(self, child: Node) -> Path:
-        """This node's ``open_subpath`` when ``child`` is the open child shown."""
+        """This node's ``open_subpath`` when ``child`` is the open child shown.
+
+        (Inlined in :meth:`update`, which runs once per chunk and level.)
+        """
         below = child.open_subpath
         if below is not self.child_subpath:
             self.child_subpath = below

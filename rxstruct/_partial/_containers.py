@@ -270,7 +270,7 @@ class ObjectNode(ContainerNode, ABC):
 class ModelNode(ObjectNode):
     """An open object of a model, shown as an instance of its partial class."""
 
-    __slots__ = ("set_open", "shape")
+    __slots__ = ("cls", "set_open", "shape")
 
     # closed_cache: ``[values, fields_set, open_name, open_fields_set]``, the
     # instance's __dict__ and fields set without the open field (redone when a
@@ -281,6 +281,7 @@ class ModelNode(ObjectNode):
     def __init__(self, shape: ModelLayout) -> None:
         super().__init__(dict, shape.route)
         self.shape = shape
+        self.cls = shape.cls  # the partial class (built before any node)
         if shape.extra == "allow":
             self.extra = {}
         self.set_open: Any = None  # sets the open slot of an instance
@@ -334,7 +335,7 @@ class ModelNode(ObjectNode):
         open slot unset, which reads as complete.
         """
         # new_partial's steps, inline: this runs once per chunk and level.
-        instance: BaseModel = new_object(self.shape.cls)
+        instance: BaseModel = new_object(self.cls)
         set_dict(instance, values)
         set_fields_set(instance, fields_set)
         set_extra(instance, dict(extra) if extra is not None else None)

@@ -186,7 +186,8 @@ def to_partial(
 
     Every emission is an instance of ``rs.partial_model(model)`` (named
     ``Partial<Model>``), from the first to the last: the type never flips. A
-    field is ``None`` (or its default) until it can be trusted:
+    field is ``None`` until it can be trusted (a default shows once the object
+    is complete without the field):
 
     - strings grow while written (escapes are decoded, never half shown);
     - numbers, bools, ``Literal``, enums, dates (anything but ``str``, lists,
@@ -195,9 +196,10 @@ def to_partial(
     - lists show their finished elements plus the one being written; nested
       models, ``dict[str, Model]``, optionals and unions convert recursively.
       A discriminated union picks its arm once the tag is complete; a plain
-      union of models once the keys seen fit only one arm; an arm once chosen
-      is kept. ``rs.HoldUntilPresent`` keeps an object out until a field
-      exists.
+      union of models once the keys seen fit only one arm (arms with the same
+      keys: when complete, as pydantic's smart mode picks); a callable
+      ``Discriminator`` when complete; an arm once chosen is kept.
+      ``rs.HoldUntilPresent`` keeps an object out until a field exists.
 
     Constraints and validators never run on partial data, and a complete value
     of the wrong type (``"age": "abc"``) does not break the stream: the field

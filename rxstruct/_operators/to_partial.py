@@ -7,11 +7,13 @@ from typing import Any
 
 from reactivex import Observable, abc
 
-from .._partial import HIDDEN, OnInvalid, PartialBuilder
+from .._partial import OnInvalid, PartialBuilder
 from ..json import JsonSnapshot
 from ._gate import Gate, snapshot_view
 
 __all__ = ["to_partial_"]
+
+_NOT_SHOWN: Any = object()  # PartialBuilder.feed's default: nothing to emit
 
 
 def to_partial_(
@@ -23,7 +25,7 @@ def to_partial_(
     def start(
         observer: abc.ObserverBase[Any], gate: Gate[Any]
     ) -> Callable[[JsonSnapshot], None]:
-        convert = PartialBuilder(model, on_invalid=on_invalid).convert
+        convert = PartialBuilder(model, on_invalid=on_invalid).feed
         emit = observer.on_next
 
         def on_next(snapshot: JsonSnapshot) -> None:
@@ -31,11 +33,11 @@ def to_partial_(
                 return
             gate.seen = True
             try:
-                out = convert(snapshot)
+                out = convert(snapshot, _NOT_SHOWN)
             except Exception as exc:
                 gate.error(exc)
                 return
-            if out is not HIDDEN:
+            if out is not _NOT_SHOWN:
                 emit(out)
 
         return on_next

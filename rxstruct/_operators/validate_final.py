@@ -8,9 +8,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import to_json
 from reactivex import Observable, abc
 
-from .._partial import emission_of
+from .._partial import emission_of, emits_untagged
 from ..exceptions import FinalValidationError, IncompleteJsonError, UsageError
 from ..json import JsonSnapshot, format_path
 from ._gate import Gate, no_snapshots
@@ -91,6 +92,9 @@ def validate_final_(
     model: Any, context: Any, strict: bool | None
 ) -> Callable[[Observable[Any]], Observable[Any]]:
     validate, name = _validator(model, _final_context(context), strict)
+    # to_partial(model) may emit plain scalars (no snapshot attached): the last
+    # one, at completion, is the final value (e.g. to_partial(str)).
+    untagged = emits_untagged(model)
 
     def operator(source: Observable[Any]) -> Observable[Any]:
         def subscribe(
@@ -98,12 +102,16 @@ def validate_final_(
             scheduler: abc.SchedulerBase | None = None,
         ) -> abc.DisposableBase:
             last: JsonSnapshot | None = None
+            scalar: tuple[Any] | None = None  # the last untagged scalar partial
             gate = Gate(observer)
 
-            def finish(snapshot: JsonSnapshot) -> None:
-                raw = snapshot.text
+            def finish(snapshot: JsonSnapshot | None) -> None:
+                raw = snapshot.text if snapshot is not None else ""
                 try:
-                    text = json.dumps(snapshot.value, ensure_ascii=False)
+                    if snapshot is None:
+                        raw = text = to_json(scalar[0] if scalar else None).decode()
+                    else:
+                        text = json.dumps(snapshot.value, ensure_ascii=False)
                     result = validate(text)
                 except ValidationError as exc:
                     gate.error(
@@ -121,8 +129,15 @@ def validate_final_(
                 gate.last(result)  # nothing from upstream may follow the result
 
             def on_next(item: Any) -> None:
-                nonlocal last
+                nonlocal last, scalar
                 if not gate.is_open:
+                    return
+                if (
+                    untagged
+                    and not isinstance(item, JsonSnapshot | BaseModel | list | dict)
+                    and emission_of(item) is None
+                ):
+                    scalar = (item,)
                     return
                 try:
                     snapshot = _snapshot_of(item)
@@ -138,6 +153,9 @@ def validate_final_(
                     return
                 if last is not None and last.complete:
                     finish(last)
+                    return
+                if last is None and scalar is not None:
+                    finish(None)
                     return
                 gate.error(_incomplete(last))
 

@@ -7,8 +7,7 @@ from typing import Any, Generic, Literal, TypeVar, overload
 from pydantic import BaseModel
 
 from ..exceptions import UsageError
-from ..json import JsonSnapshot, Path
-from ..json._snapshot import OpenContainer
+from ..json import JsonSnapshot, OpenContainer, Path
 from ._base import (
     Emission,
     Partial,
@@ -18,26 +17,24 @@ from ._base import (
     tag_setters,
 )
 from ._compile import type_shape
-from ._shapes import (
-    HIDDEN,
-    INVALID,
-    Ctx,
-    DictNode,
-    ListNode,
-    Node,
-    ParentNode,
-    StrNode,
-)
+from ._containers import DictNode, ListNode
+from ._context import ABSENT, HIDDEN, INVALID, ConversionContext
+from ._nodes import AnyNode, Node, ParentNode, StrNode
+from ._shapes import DictShape, ListShape, ModelShape
 
-__all__ = ["OnInvalid", "PartialBuilder"]
+__all__ = ["OnInvalid", "PartialBuilder", "emits_untagged"]
 
 _T = TypeVar("_T")
+_D = TypeVar("_D")
 _M = TypeVar("_M", bound=BaseModel)
 
 OnInvalid = Literal["ignore", "error"]
+"""What ``to_partial`` does with a complete value that does not fit its type."""
 
-_NOTHING: Any = object()
 _tuple_new: Any = tuple.__new__  # an Emission without a Python __new__
+
+_Chain = tuple[tuple[ParentNode, ...], StrNode | None, tuple[Path, ...]]
+"""The open string's parents (innermost first), its node, and its change."""
 
 
 class PartialBuilder(Generic[_T]):
@@ -52,11 +49,19 @@ class PartialBuilder(Generic[_T]):
     Results are instances of ``partial_model(model)`` (or, for a type such as
     ``list[Item]``, a list of partial items), always of that one type:
 
-    - a missing field is ``None`` or its default; strings grow while written;
-      numbers, bools, ``Literal``, enums, dates and ``rs.Atomic`` fields appear
-      only once complete; nothing visible ever disappears or changes type;
-    - nested models, lists, dicts, optionals and unions convert recursively
-      (a union picks its arm once per value and keeps it);
+    - a field not written yet is ``None``, also when it has a default: the
+      default appears once its object is complete without the field (as in
+      the final value), so a shown value never changes to another;
+    - strings grow while written; numbers, bools, ``Literal``, enums, dates
+      and ``rs.Atomic`` fields appear only once complete; nothing visible ever
+      disappears or changes type;
+    - nested models, lists, dicts, optionals and unions convert recursively.
+      A union picks its arm once per value and keeps it: a discriminated one
+      once the tag is complete; a plain union of models once the keys fit
+      only one arm, else (arms with the same keys) when the object is
+      complete, taking the arm pydantic's smart mode takes for its values;
+      a callable ``Discriminator`` when the object is complete (it may read
+      any member). Until then the object is not shown (``None``);
     - constraints and validators never run; a complete value of the wrong
       type leaves its field unset (a list stops before it), or raises
       :class:`~rxstruct.PartialValidationError` with ``on_invalid="error"``.
@@ -110,40 +115,53 @@ class PartialBuilder(Generic[_T]):
         self.model = model
         self.on_invalid = on_invalid
         self._shape = type_shape(model)
-        self._ctx = Ctx.create(on_invalid == "error")
+        self._context = ConversionContext.create(on_invalid == "error")
         self._node: Node | None = None
         self._visible = False
-        self._root_src: Any = _NOTHING
-        self._root: Any = INVALID
+        self._root_json: Any = ABSENT  # the complete top-level JSON value
+        self._root: Any = INVALID  # ... and its conversion
         self._seq = 0
         self._index = -1  # index of the last snapshot seen
-        self._last: Any = _NOTHING  # the last result (or HIDDEN)
+        self._last: Any = ABSENT  # the last result (or HIDDEN)
         self._open_path: Path | None = None
-        self._open_rel: Path | None = None
+        self._open_subpath: Path | None = None
         # The open containers of the last snapshot (compared by identity).
         self._frames: tuple[OpenContainer, ...] | None = None
         # The parents of the open string's node, innermost first, and that node
         # (None: not looked for since the last full conversion).
-        self._chain: tuple[tuple[ParentNode, ...], StrNode | None] | None = None
+        self._chain: _Chain | None = None
         self._tagged: type | None = None  # the type of the last tagged result
         self._setters: tuple[Any, Any] = (None, None)  # its tag_setters
 
-    def feed(self, snapshot: JsonSnapshot) -> _T | None:
-        """The partial value after ``snapshot``, or None when nothing is shown.
+    @overload
+    def feed(self, snapshot: JsonSnapshot) -> _T | None: ...
+
+    @overload
+    def feed(self, snapshot: JsonSnapshot, default: _D) -> _T | _D: ...
+
+    def feed(self, snapshot: JsonSnapshot, default: Any = None) -> Any:
+        """The partial value after ``snapshot``, or ``default`` when nothing is shown.
 
         Nothing is shown before the value starts, while a top-level value is
         hidden (a ``Literal``, an undecided union, a ``HoldUntilPresent``
-        field not there yet), or when the complete value does not fit.
+        field not there yet), or when the complete value does not fit. Pass a
+        ``default`` of your own to tell that apart from a value that is None
+        (e.g. ``PartialBuilder(int | None)`` on ``null``).
 
         Raises:
             PartialValidationError: ``on_invalid="error"`` and a complete value
                 does not fit its type.
-        """
-        out = self.convert(snapshot)
-        return None if out is HIDDEN else out
 
-    def convert(self, snapshot: JsonSnapshot) -> Any:
-        """Like :meth:`feed`, but returns ``HIDDEN`` when nothing is shown."""
+        Example:
+            >>> import rxstruct as rs
+            >>> dec, build = rs.PartialJsonDecoder(), rs.PartialBuilder(int | None)
+            >>> nothing = object()
+            >>> build.feed(dec.feed("nu"), nothing) is nothing
+            True
+            >>> print(build.feed(dec.feed("ll"), nothing))
+            None
+        """
+        # One body, no helper call: this runs once per chunk.
         if type(snapshot) is not JsonSnapshot and not isinstance(
             snapshot, JsonSnapshot
         ):
@@ -152,48 +170,47 @@ class PartialBuilder(Generic[_T]):
                 "rs.accumulate_json() before rs.to_partial()"
             )
         # The decoder's change information is only complete for a snapshot
-        # that directly follows the previous one. (The snapshot's private
-        # slots are read directly: this runs once per chunk.)
+        # that directly follows the previous one.
         index = snapshot.index
         contiguous = index == self._index + 1
         self._index = index
-        if not snapshot._has_root:
-            return HIDDEN
+        if not snapshot.has_value:
+            return default
         open_path = snapshot.open_path
-        frames = snapshot._frames
+        frames = snapshot.open_containers
         last = self._last
-        if contiguous and open_path == self._open_path and last is not _NOTHING:
+        if contiguous and open_path == self._open_path and last is not ABSENT:
             if not snapshot.changed:
                 # Nothing visible changed (whitespace, a key, part of a number).
                 if last is HIDDEN:
-                    return HIDDEN
-                return self._tag(_fresh(last), self._open_rel, (), snapshot)
+                    return default
+                return self._tag(_fresh(last), self._open_subpath, (), snapshot)
             if frames is self._frames and last is not HIDDEN:
                 # No container opened, closed or gained a child: only the
                 # open string grew.
                 out = self._grow_string(snapshot)
-                if out is not _NOTHING:
+                if out is not ABSENT:
                     return out
         self._frames = frames
         self._chain = None
-        ctx = self._ctx
-        ctx.reset(snapshot, contiguous=contiguous)
+        context = self._context
+        context.start(snapshot, frames, contiguous)
         if open_path is None:
-            out, open_rel = self._convert_closed(snapshot.value, ctx)
+            out, open_subpath = self._convert_closed(snapshot.value, context)
         else:
-            out, open_rel = self._convert_open(ctx)
+            out, open_subpath = self._convert_open(context)
         self._last = out
         self._open_path = open_path
-        self._open_rel = open_rel
+        self._open_subpath = open_subpath
         if out is HIDDEN:
-            return HIDDEN
-        changes = ctx.changes
+            return default
+        changes = context.changes
         if len(changes) > 1:
             changes = list(dict.fromkeys(changes))  # without duplicates, in order
-        return self._tag(out, open_rel, tuple(changes), snapshot)
+        return self._tag(out, open_subpath, tuple(changes), snapshot)
 
     def _grow_string(self, snapshot: JsonSnapshot) -> Any:
-        """The result when only the open string's text changed, or ``_NOTHING``.
+        """The result when only the open string's text changed, or ``ABSENT``.
 
         Rebuilds the values along the open path from the new text, innermost
         first, without visiting the snapshot's containers again.
@@ -201,64 +218,70 @@ class PartialBuilder(Generic[_T]):
         chain = self._chain
         if chain is None:
             chain = self._chain = self._find_chain()
-        parents, leaf = chain
-        string = snapshot._leaf
-        if leaf is None or string is None:
-            return _NOTHING
-        out: Any = string[0].text(string[1])
+        parents, leaf, changes = chain
+        if leaf is None:
+            return ABSENT
+        out: Any = snapshot.open_string
+        if out is None:
+            return ABSENT
         leaf.length = len(out)
         for node in parents:
             out = node.rebuild(out)
         self._last = out
-        return self._tag(out, self._open_rel, (leaf.ppath,), snapshot)
+        return self._tag(out, self._open_subpath, changes, snapshot)
 
-    def _find_chain(self) -> tuple[tuple[ParentNode, ...], StrNode | None]:
-        """The nodes from the open string up to the root; no string: None."""
+    def _find_chain(self) -> _Chain:
+        """The nodes from the open string up to the root; no string: None.
+
+        With the changes of an emission where only that string grew.
+        """
         parents: list[ParentNode] = []
         node: Node | None = self._node
         while isinstance(node, ParentNode):
             parents.append(node)
             node = node.shown
         if not isinstance(node, StrNode):
-            return (), None
+            return (), None, ()
         parents.reverse()
-        return tuple(parents), node
+        return tuple(parents), node, (node.py_path,)
 
-    def _convert_closed(self, value: Any, ctx: Ctx) -> tuple[Any, Any]:
-        if value is not self._root_src:
+    def _convert_closed(
+        self, value: Any, context: ConversionContext
+    ) -> tuple[Any, Any]:
+        if value is not self._root_json:
             node, self._node = self._node, None
             if node is not None:
-                self._root = node.finish(value, ctx, (), ())
+                self._root = node.finish(value, context, (), ())
             else:
-                self._root = self._shape.closed(value, ctx, ())
-            self._root_src = value
-            ctx.changes.append(())
+                self._root = self._shape.closed(value, context, ())
+            self._root_json = value
+            context.changes.append(())
         root = self._root
         if root is INVALID:
             return HIDDEN, None
         return _fresh(root), None
 
-    def _convert_open(self, ctx: Ctx) -> tuple[Any, Any]:
+    def _convert_open(self, context: ConversionContext) -> tuple[Any, Any]:
         node = self._node
         if node is None:
-            kind = ctx.frames[0].kind if ctx.depth else str
+            kind = context.frames[0].kind if context.depth else str
             node = self._node = self._shape.open(kind)
-            if isinstance(node, ListNode):
-                node.make = PartialList
-            elif isinstance(node, DictNode):
-                node.make = PartialDict
-        out = node.update(0, ctx, ())
+            if isinstance(node, ListNode | DictNode):
+                node.at_root()
+            elif isinstance(node, AnyNode):
+                node.root = True  # PartialDict / PartialList, as once complete
+        out = node.update(0, context, ())
         if out is HIDDEN:
             return HIDDEN, None
         if not self._visible:
             self._visible = True
-            ctx.changes.append(())
-        return out, node.open_rel
+            context.changes.append(())
+        return out, node.open_subpath
 
     def _tag(
         self,
         out: Any,
-        open_rel: Path | None,
+        open_subpath: Path | None,
         changes: tuple[Path, ...],
         snapshot: JsonSnapshot,
     ) -> Any:
@@ -272,12 +295,30 @@ class PartialBuilder(Generic[_T]):
             set_open = None
         seq = self._seq
         if set_open is not None:
-            set_open(out, open_rel)
+            set_open(out, open_subpath)
             set_source(
                 out, _tuple_new(Emission, (seq, snapshot, changes, snapshot.done))
             )
         self._seq = seq + 1
         return out
+
+
+def emits_untagged(model: Any) -> bool:
+    """Whether ``PartialBuilder(model)`` may show values without an Emission tag.
+
+    A scalar top level (``str``, ``int``, a ``Literal``, ``None`` of an
+    optional, a scalar under ``Any``) is shown as the plain value, which has no
+    slot for the tag; models, lists and dicts are always tagged.
+
+    Example:
+        >>> emits_untagged(int), emits_untagged(list[int])
+        (True, False)
+    """
+    try:
+        shape = type_shape(model)
+    except UsageError:
+        return False
+    return not isinstance(shape, ModelShape | ListShape | DictShape)
 
 
 def _fresh(root: Any) -> Any:

@@ -1,7 +1,8 @@
-"""Deriving partial models and shapes from pydantic models and type forms.
+"""Compiling types into shapes: type forms and pydantic models in, shapes out.
 
 Everything here runs once per type and is cached for the life of the process:
-one partial class per model, one shape per type.
+one shape per type, one :class:`ModelShape` (with its partial class, built by
+``_models``) per model.
 """
 
 from __future__ import annotations
@@ -9,22 +10,13 @@ from __future__ import annotations
 import collections.abc
 import copy
 import enum
-import re
 import threading
 import types
 import typing
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, Optional, TypeVar, Union
+from typing import Annotated, Any, Literal, TypeVar, Union
 
-from pydantic import (
-    AliasChoices,
-    AliasPath,
-    BaseModel,
-    ConfigDict,
-    Field,
-    RootModel,
-    Tag,
-)
+from pydantic import AliasChoices, AliasPath, BaseModel, ConfigDict, RootModel, Tag
 from pydantic import Discriminator as PydanticDiscriminator
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
@@ -32,12 +24,18 @@ from pydantic_core import PydanticUndefined
 from ..exceptions import UsageError
 from ._base import Partial
 from ._markers import Atomic, HoldUntilPresent
+from ._models import (
+    PartialField,
+    build_partial_class,
+    partial_class_ref,
+    rebuild_pending,
+)
+from ._nodes import FieldSpec
 from ._shapes import (
     ANY,
     AtomicShape,
     DictShape,
     Discriminator,
-    FieldSpec,
     HeldShape,
     ListShape,
     ModelShape,
@@ -55,8 +53,6 @@ _R = TypeVar("_R")
 _LOCK = threading.RLock()
 _MODELS: dict[type[BaseModel], ModelShape] = {}
 _TYPES: dict[Any, Shape] = {}
-_NAMESPACE: dict[str, Any] = {}  # forward-reference names of partial classes
-_PENDING: list[type[BaseModel]] = []  # partial classes waiting for model_rebuild
 _depth = 0  # nesting of compile calls holding _LOCK
 
 _STR = StrShape()
@@ -192,16 +188,8 @@ def _compiling(build: Callable[[], _R]) -> _R:
         finally:
             _depth -= 1
         if _depth == 0:
-            _rebuild_pending()
+            rebuild_pending()
         return result
-
-
-def _rebuild_pending() -> None:
-    while _PENDING:
-        pending = list(_PENDING)
-        _PENDING.clear()
-        for cls in pending:
-            cls.model_rebuild(_types_namespace=dict(_NAMESPACE))
 
 
 # --- types -------------------------------------------------------------------------
@@ -412,11 +400,6 @@ def strip(tp: Any) -> Any:
 # --- models --------------------------------------------------------------------------
 
 
-def _ref_name(model: type[BaseModel]) -> str:
-    base = re.sub(r"\W", "_", f"{model.__module__}_{model.__qualname__}")
-    return f"__rxstruct_partial_{base}_{id(model)}"
-
-
 def _json_keys(name: str, info: FieldInfo, by_name: bool, by_alias: bool) -> list[str]:
     keys: list[str] = []
     if by_alias:
@@ -469,7 +452,7 @@ def _model_shape(model: type[BaseModel]) -> ModelShape:
                 f"{model.__name__} is not fully defined ({exc}); define the types "
                 f"it refers to, then call {model.__name__}.model_rebuild()"
             ) from exc
-    shape = ModelShape(model, _ref_name(model))
+    shape = ModelShape(model, partial_class_ref(model))
     _MODELS[model] = shape
     try:
         _fill_model_shape(shape, model)
@@ -489,67 +472,37 @@ def _fill_model_shape(shape: ModelShape, model: type[BaseModel]) -> None:
     static: dict[str, Any] = {}
     dynamic: list[tuple[str, Callable[[], Any]]] = []
     required: set[str] = set()
-    holds: set[str] = set()
-    annotations: dict[str, Any] = {}
-    namespace: dict[str, Any] = {}
+    held: set[str] = set()
+    partial_fields: list[PartialField] = []
     for name, info in model.model_fields.items():
         field_shape = compile_type(
             info.annotation, options, info.metadata, info.discriminator
         )
-        hold = any(item is HoldUntilPresent for item in info.metadata)
-        spec = FieldSpec(name, field_shape, hold=hold, extra=False)
-        for key in _json_keys(name, info, by_name, by_alias):
-            keys.setdefault(key, spec)
-        if hold:
-            holds.add(name)
+        json_keys = _json_keys(name, info, by_name, by_alias)
+        for rank, key in enumerate(json_keys):
+            priority = rank if len(json_keys) > 1 else -1
+            keys.setdefault(key, FieldSpec(name, field_shape, priority=priority))
+        if any(item is HoldUntilPresent for item in info.metadata):
+            held.add(name)
         static[name] = None
-        default: Any = None
-        default_factory: Callable[..., Any] | None = None
         if info.is_required():
             required.add(name)
         elif info.default_factory is not None:
             dynamic.append((name, _default_factory(info)))
-            default_factory = info.default_factory
         elif info.default is not PydanticUndefined:
             default = info.default
             if isinstance(default, _IMMUTABLE):
                 static[name] = default
             else:
                 dynamic.append((name, _copier(default)))
-        annotations[name] = Optional[field_shape.annotation]  # noqa: UP045 - runtime
-        field_kwargs: dict[str, Any] = {
-            "alias": info.alias,
-            "validation_alias": info.validation_alias,
-            "serialization_alias": info.serialization_alias,
-            "description": info.description,
-            "title": info.title,
-        }
-        if default_factory is not None:
-            namespace[name] = Field(default_factory=default_factory, **field_kwargs)
-        else:
-            namespace[name] = Field(default=default, **field_kwargs)
+        partial_fields.append(PartialField(name, info, field_shape.annotation))
     shape.keys = keys
     shape.static_defaults = static
+    shape.unset = dict.fromkeys(static)
     shape.dynamic_defaults = tuple(dynamic)
     shape.required = frozenset(required)
-    shape.holds = frozenset(holds)
+    shape.hold_until_present = frozenset(held)
     shape.extra = extra if extra in ("allow", "forbid") else "ignore"
-
-    name = f"Partial{model.__name__}"
-    namespace.update(
-        {
-            "__annotations__": annotations,
-            "__module__": model.__module__,
-            "__qualname__": name,
-            "__doc__": f"Partial {model.__name__}: every field optional, no "
-            f"validation (built by rxstruct).",
-        }
+    shape.cls = build_partial_class(
+        model, partial_fields, ref=shape.ref, allow_extra=shape.extra == "allow"
     )
-    if shape.extra == "allow":
-        namespace["model_config"] = ConfigDict(extra="allow")
-    base: Any = Partial[model]  # type: ignore[valid-type]  # a runtime class
-    cls = type(base)(name, (base,), namespace)
-    shape.cls = cls
-    _NAMESPACE[shape.ref] = cls
-    if not cls.__pydantic_complete__:
-        _PENDING.append(cls)

@@ -9,13 +9,12 @@ from pydantic import BaseModel
 from ..exceptions import UsageError
 from ..json import WILDCARD, Path, format_path, parse_pattern
 from ._base import OPEN_SLOT
+from ._context import ABSENT
 
 __all__ = ["completed", "is_complete"]
 
-_UNKNOWN: Any = object()
 
-
-def _open_rel(value: Any) -> Path | None:
+def _open_subpath(value: Any) -> Path | None:
     """The open path recorded on a partial value; None (complete) when absent."""
     found = getattr(value, OPEN_SLOT, None)
     return found if isinstance(found, tuple) else None
@@ -61,13 +60,13 @@ def completed(partial: Any) -> frozenset[str]:
             f"completed() takes a partial model, list or dict, got {partial!r}"
         )
     out: list[Path] = []
-    _collect(partial, (), _open_rel(partial), out)
+    _collect(partial, (), _open_subpath(partial), out)
     return frozenset(format_path(path) for path in out)
 
 
 def _children(value: Any) -> list[tuple[str | int, Any]]:
     if isinstance(value, BaseModel):
-        complete = _open_rel(value) is None
+        complete = _open_subpath(value) is None
         names = (
             list(type(value).model_fields)
             if complete
@@ -81,18 +80,31 @@ def _children(value: Any) -> list[tuple[str | int, Any]]:
     if isinstance(value, list):
         return list(enumerate(value))
     if isinstance(value, dict):
-        return [(key, item) for key, item in value.items() if isinstance(key, str)]
+        return [(_path_part(key), item) for key, item in value.items()]
     return []
 
 
-def _collect(value: Any, prefix: Path, open_rel: Path | None, out: list[Path]) -> None:
+def _path_part(key: Any) -> str | int:
+    """A dict key as a path part: str and int keys as they are, others as text.
+
+    ``dict[int, str]`` entries are ``"names[1]"``, as their path in the
+    partial value (the builder records converted keys).
+    """
+    if type(key) is str or type(key) is int:
+        return key
+    return str(getattr(key, "value", key))
+
+
+def _collect(
+    value: Any, prefix: Path, open_subpath: Path | None, out: list[Path]
+) -> None:
     for part, child in _children(value):
         path = (*prefix, part)
-        if open_rel is None:
+        if open_subpath is None:
             out.append(path)
             _collect(child, path, None, out)
-        elif open_rel and open_rel[0] == part:
-            _collect(child, path, open_rel[1:], out)
+        elif open_subpath and _path_part(open_subpath[0]) == part:
+            _collect(child, path, open_subpath[1:], out)
         else:
             out.append(path)
             _collect(child, path, None, out)
@@ -127,16 +139,16 @@ def is_complete(partial: Any, path: str = "") -> bool:
     parts = parse_pattern(path)
     if any(part is WILDCARD for part in parts):
         raise UsageError(f"is_complete() needs a concrete path, got {path!r}")
-    open_rel = _open_rel(partial)
+    open_subpath = _open_subpath(partial)
     node = partial
     for part in parts:
-        node = dict(_children(node)).get(part, _UNKNOWN)  # type: ignore[arg-type]  # no WILDCARD
-        if node is _UNKNOWN:
+        node = dict(_children(node)).get(part, ABSENT)  # type: ignore[arg-type]  # no WILDCARD
+        if node is ABSENT:
             return False
-        if open_rel is None:
+        if open_subpath is None:
             continue
-        if open_rel and open_rel[0] == part:
-            open_rel = open_rel[1:]
+        if open_subpath and _path_part(open_subpath[0]) == part:
+            open_subpath = open_subpath[1:]
         else:
-            open_rel = None
-    return open_rel is None
+            open_subpath = None
+    return open_subpath is None

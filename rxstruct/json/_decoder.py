@@ -974,26 +974,32 @@ class PartialJsonDecoder:
         completed = tuple(self._completed) if self._completed else ()
         changed = tuple(self._changed) if self._changed else ()
         if self._root_done:
-            return JsonSnapshot(
-                chunk, index, done, self._chunks, len(self._chunks), (), None,
-                self._root, True, completed, changed, None, self._trailing_start,
+            return JsonSnapshot.create(
+                chunk=chunk, index=index, done=done, chunks=self._chunks,
+                n_chunks=len(self._chunks), frames=(), leaf=None, root=self._root,
+                has_root=True, completed=completed, changed=changed,
+                open_path=None, trailing_start=self._trailing_start,
             )  # fmt: skip
         if self._stale:
             self._refresh_frames()
         frames = self._frames
         if self._string_shown:
             shared = self._string_shared
-            return JsonSnapshot(
-                chunk, index, False, self._chunks, len(self._chunks), frames,
-                (shared, len(shared.parts)), None, True, completed, changed,
-                self._string_path, -1,
+            return JsonSnapshot.create(
+                chunk=chunk, index=index, done=False, chunks=self._chunks,
+                n_chunks=len(self._chunks), frames=frames,
+                leaf=(shared, len(shared.parts)), root=None, has_root=True,
+                completed=completed, changed=changed, open_path=self._string_path,
+                trailing_start=-1,
             )  # fmt: skip
         open_path = self._frames_path
         if self._state == _STRING and not self._string_is_key:
             open_path = self._string_path  # a string shown only once complete
-        return JsonSnapshot(
-            chunk, index, False, self._chunks, len(self._chunks), frames, None,
-            None, bool(frames), completed, changed, open_path, -1,
+        return JsonSnapshot.create(
+            chunk=chunk, index=index, done=False, chunks=self._chunks,
+            n_chunks=len(self._chunks), frames=frames, leaf=None, root=None,
+            has_root=bool(frames), completed=completed, changed=changed,
+            open_path=open_path, trailing_start=-1,
         )  # fmt: skip
 
     def _refresh_frames(self) -> None:

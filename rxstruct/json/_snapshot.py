@@ -11,11 +11,9 @@ __all__ = [
     "OBJECT",
     "Completed",
     "JsonSnapshot",
-    "MISSING",
     "JsonValue",
     "OpenContainer",
     "StringParts",
-    "build_open",
 ]
 
 JsonValue: TypeAlias = (
@@ -32,6 +30,7 @@ ARRAY: Final = list
 """The :attr:`OpenContainer.kind` of an open array."""
 
 _MISSING: Final[Any] = object()
+_new: Final = object.__new__
 
 
 class OpenContainer(NamedTuple):
@@ -120,6 +119,15 @@ class JsonSnapshot:
             (appeared, grew, or completed); their ancestors changed too.
         open_path: Path of the deepest value still being written, or None when
             the top-level value is complete or has not started.
+        has_value: True once any part of the top-level value is visible.
+        open_containers: The objects and arrays still open, outermost first.
+            Empty when the top-level value is complete, not started, or an
+            open string. Use it (with :attr:`open_string`) to follow the value
+            being written without building :attr:`value`, which copies every
+            open container.
+
+    The attributes are plain slots for speed (the builder reads them once per
+    chunk); treat them as read-only.
 
     Example:
         >>> from rxstruct.json import PartialJsonDecoder
@@ -133,8 +141,6 @@ class JsonSnapshot:
     __slots__ = (
         "_cache",
         "_chunks",
-        "_frames",
-        "_has_root",
         "_leaf",
         "_n_chunks",
         "_root",
@@ -143,12 +149,31 @@ class JsonSnapshot:
         "chunk",
         "completed",
         "done",
+        "has_value",
         "index",
+        "open_containers",
         "open_path",
     )
 
-    def __init__(
-        self,
+    chunk: str
+    index: int
+    done: bool
+    completed: tuple[Completed, ...]
+    changed: tuple[Path, ...]
+    open_path: Path | None
+    _chunks: list[str]
+    _n_chunks: int
+    open_containers: tuple[OpenContainer, ...]
+    _leaf: tuple[StringParts, int] | None
+    _root: Any
+    has_value: bool
+    _trailing_start: int
+    _cache: Any
+
+    @classmethod
+    def create(
+        cls,
+        *,
         chunk: str,
         index: int,
         done: bool,
@@ -162,7 +187,39 @@ class JsonSnapshot:
         changed: tuple[Path, ...],
         open_path: Path | None,
         trailing_start: int,
-    ) -> None:
+    ) -> JsonSnapshot:
+        """Make a snapshot: how a decoder builds one (keyword arguments only).
+
+        A classmethod rather than ``__init__``: calling a class with keyword
+        arguments builds a dict per call, and a decoder makes one snapshot per
+        chunk.
+
+        Args:
+            chunk: The text delta the snapshot follows ("" for the closing one).
+            index: 0-based number of the snapshot in its stream.
+            done: The stream completed (``close()``).
+            chunks: The decoder's list of every chunk received (append-only).
+            n_chunks: How many of ``chunks`` this snapshot has seen.
+            frames: The open containers, outermost first.
+            leaf: The open string: its shared pieces and how many are shown.
+            root: The top-level value once complete (else None).
+            has_root: Any part of the top-level value is visible.
+            completed: ``(path, value)`` of the values closed in this chunk.
+            changed: The deepest paths whose visible value changed.
+            open_path: Path of the deepest value being written, or None.
+            trailing_start: Offset of the text after the complete value (-1).
+
+        Example:
+            >>> snap = JsonSnapshot.create(
+            ...     chunk="1", index=0, done=True, chunks=["1"], n_chunks=1,
+            ...     frames=(), leaf=None, root=1, has_root=True,
+            ...     completed=(((), 1),), changed=((),), open_path=None,
+            ...     trailing_start=-1,
+            ... )
+            >>> snap.value, snap.complete
+            (1, True)
+        """
+        self = _new(cls)
         self.chunk = chunk
         self.index = index
         self.done = done
@@ -171,35 +228,39 @@ class JsonSnapshot:
         self.open_path = open_path
         self._chunks = chunks
         self._n_chunks = n_chunks
-        self._frames = frames
+        self.open_containers = frames
         self._leaf = leaf
         self._root = root
-        self._has_root = has_root
+        self.has_value = has_root
         self._trailing_start = trailing_start
-        self._cache: Any = _MISSING
+        self._cache = _MISSING
+        return self
 
     # -- value -------------------------------------------------------------
 
     @property
-    def has_value(self) -> bool:
-        """True once any part of the top-level value is visible."""
-        return self._has_root
-
-    @property
     def complete(self) -> bool:
         """True when the top-level value is complete (its last token arrived)."""
-        return self.open_path is None and self._has_root
+        return self.open_path is None and self.has_value
 
-    @property
-    def open_containers(self) -> tuple[OpenContainer, ...]:
-        """The objects and arrays still open, outermost first (O(1)).
+    def open_value(self, level: int) -> Any:
+        """The partial value of ``open_containers[level]`` (with all it holds).
 
-        Empty when the top-level value is complete, not started, or an open
-        string. Use it (with :attr:`open_string`) to follow the value being
-        written without building :attr:`value`, which copies every open
-        container.
+        ``level == len(open_containers)`` asks for the open string (None when
+        there is none). Copies the open containers from ``level`` down
+        (O(their width)); the closed children are shared.
+
+        Example:
+            >>> from rxstruct.json import PartialJsonDecoder
+            >>> snap = PartialJsonDecoder().feed('{"a": [1, {"b": "x')
+            >>> snap.open_value(1), snap.open_value(3)
+            ([1, {'b': 'x'}], 'x')
         """
-        return self._frames
+        leaf = self.open_string
+        frames = self.open_containers
+        if level >= len(frames):
+            return leaf
+        return _build_open(frames, level, _MISSING if leaf is None else leaf)
 
     @property
     def open_string(self) -> str | None:
@@ -229,13 +290,12 @@ class JsonSnapshot:
         return value
 
     def _build(self) -> Any:
-        if not self._frames:
+        if not self.open_containers:
             if self._leaf is not None:
                 parts, count = self._leaf
                 return parts.text(count)
             return self._root
-        leaf = self.open_string
-        return build_open(self._frames, 0, _MISSING if leaf is None else leaf)
+        return self.open_value(0)
 
     # -- text ------------------------------------------------------------------
 
@@ -259,7 +319,7 @@ class JsonSnapshot:
         Args:
             path: Keys and indices from the root, e.g. ``("recipes", 0)``.
         """
-        if not self._has_root:
+        if not self.has_value:
             return False
         open_path = self.open_path
         if open_path is not None and open_path[: len(path)] == path:
@@ -279,7 +339,7 @@ class JsonSnapshot:
         return f"<JsonSnapshot #{self.index} {state}{where}: {self.value!r}>"
 
 
-def build_open(frames: tuple[OpenContainer, ...], level: int, leaf: Any) -> Any:
+def _build_open(frames: tuple[OpenContainer, ...], level: int, leaf: Any) -> Any:
     """The partial value of ``frames[level]`` (``leaf``: its open string or absent).
 
     Copies each open container from ``level`` down (O(their width)).
@@ -298,15 +358,11 @@ def build_open(frames: tuple[OpenContainer, ...], level: int, leaf: Any) -> Any:
     return child
 
 
-MISSING: Final[Any] = _MISSING
-"""What :func:`build_open` takes for "no open string"."""
-
-
 def _lookup(snapshot: JsonSnapshot, path: Path) -> Any:
     """Find ``path`` walking only the open frames, not building the whole value."""
-    if not snapshot._has_root:
+    if not snapshot.has_value:
         return _MISSING
-    frames = snapshot._frames
+    frames = snapshot.open_containers
     if not frames:
         return _walk(snapshot.value, path)
     for level, (kind, items, count, _key, _frame_path) in enumerate(frames):

@@ -22,6 +22,7 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    TypeAdapter,
     field_validator,
     model_validator,
 )
@@ -298,15 +299,16 @@ class TestContainers:
         assert final.children[0].children[0].name == "b"
         assert type(final.children[0].children[0]) is rs.partial_model(Node)
 
-    def test_defaults_show_until_present(self) -> None:
-        """A missing field with a default shows the default."""
+    def test_defaults_show_once_complete(self) -> None:
+        """A field with a default is None until written or the object completes."""
 
         class M(BaseModel):
             a: str
             n: int = 7
 
         emissions = partials(M, list('{"a": "x", "n": 1}'))
-        assert field_history(emissions, "n") == [7, 1]
+        assert field_history(emissions, "n") == [None, 1]
+        assert field_history(partials(M, list('{"a": "x"}')), "n") == [None, 7]
 
 
 # --- unions ------------------------------------------------------------------
@@ -723,3 +725,139 @@ class TestLateSubscription:
         )
         assert first == second
         assert first[-1].name == "Ada"
+
+
+# --- regressions (issue 11, items 5-10) ----------------------------------------
+
+
+class Tabby(BaseModel):
+    name: str
+    lives: int
+
+
+class Hound(BaseModel):
+    name: str
+    good: bool = True
+
+
+class Count(BaseModel):
+    value: int
+
+
+class Text(BaseModel):
+    value: str
+
+
+class TestIssue11:
+    def test_callable_discriminator_is_not_locked_on_the_empty_object(self) -> None:
+        """Item 5: a callable Discriminator decides on the complete object."""
+
+        class Home(BaseModel):
+            pet: Annotated[
+                Annotated[Tabby, Tag("cat")] | Annotated[Hound, Tag("dog")],
+                Discriminator(lambda v: "cat" if "lives" in v else "dog"),
+            ]
+
+        text = '{"pet": {"name": "Tom", "lives": 9}}'
+        for on_invalid in ("ignore", "error"):
+            emissions = partials(Home, list(text), on_invalid=on_invalid)
+            kinds = {type(e.pet).__name__ for e in emissions}
+            assert kinds == {"NoneType", "PartialTabby"}, kinds
+            assert emissions[-1].pet.lives == 9
+        final = partials(Home, [text])[-1].pet
+        assert Home.model_validate_json(text).pet == Tabby(**final.model_dump())
+
+    def test_plain_union_with_same_keys_picks_the_arm_pydantic_picks(self) -> None:
+        """Item 6: Count(value: int) | Text(value: str) decides by the values."""
+        for text, arm in [
+            ('{"value": "hello"}', "PartialText"),
+            ('{"value": 5}', "PartialCount"),
+            ('{"value": "5"}', "PartialText"),
+        ]:
+            expected = TypeAdapter(Count | Text).validate_json(text)
+            assert type(expected).__name__ == arm.removeprefix("Partial")
+            for on_invalid in ("ignore", "error"):
+                emissions = partials(Count | Text, list(text), on_invalid=on_invalid)
+                assert {type(e).__name__ for e in emissions} == {arm}, text
+                assert emissions[-1].value == expected.value
+
+    def test_plain_union_with_same_keys_nested(self) -> None:
+        """Item 6: the same inside a model and a list; undecided arms are None."""
+
+        class Box(BaseModel):
+            items: list[Count | Text]
+
+        text = '{"items": [{"value": "hello"}, {"value": 2}]}'
+        emissions = partials(Box, list(text), on_invalid="error")
+        seen = {tuple(type(i).__name__ for i in e.items or []) for e in emissions}
+        assert seen <= {(), ("PartialText",), ("PartialText", "PartialCount")}
+        assert [i.value for i in emissions[-1].items] == ["hello", 2]
+
+    def test_alias_beats_name_whatever_the_order(self) -> None:
+        """Item 7: populate_by_name with alias and name: the alias wins."""
+
+        class M(BaseModel):
+            model_config = ConfigDict(populate_by_name=True)
+            age_years: int = Field(alias="ageYears")
+
+        text = '{"ageYears": 1, "age_years": 2}'
+        assert M.model_validate_json(text).age_years == 1
+        emissions = partials(M, list(text))
+        assert field_history(emissions, "age_years") == [None, 1]
+        reverse = partials(M, list('{"age_years": 2, "ageYears": 1}'))
+        assert reverse[-1].age_years == 1
+
+    def test_alias_choices_first_present_wins(self) -> None:
+        """Item 7: among AliasChoices the first present one wins, as in pydantic."""
+
+        class M(BaseModel):
+            x: int = Field(validation_alias=AliasChoices("x", "ex"))
+
+        text = '{"x": 1, "ex": 2}'
+        assert M.model_validate_json(text).x == 1
+        assert field_history(partials(M, list(text)), "x") == [None, 1]
+
+    def test_defaults_are_not_shown_before_the_field_is_written(self) -> None:
+        """Item 8: None until written; the default once the object is complete."""
+
+        class Task(BaseModel):
+            title: str
+            priority: int = 3
+            tags: list[str] = Field(default_factory=list)
+
+        text = '{"title": "a", "priority": 1}'
+        emissions = partials(Task, list(text))
+        assert field_history(emissions, "priority") == [None, 1]
+        for emission in emissions:  # complete: the default applies
+            assert emission.tags == ([] if rs.is_complete(emission) else None)
+        complete = partials(Task, list('{"title": "a"}'))
+        assert field_history(complete, "priority") == [None, 3]
+        assert Task.model_validate_json('{"title": "a"}').priority == 3
+
+    def test_any_keeps_one_output_type(self) -> None:
+        """Item 9: to_partial(Any) emits PartialDict all along, not dict then."""
+        emissions = partials(Any, list('{"a": [1, {"b": "x"}]}'))
+        kinds = {type(e) for e in emissions}
+        assert len(kinds) == 1 and issubclass(kinds.pop(), dict)
+        assert emissions[-1] == {"a": [1, {"b": "x"}]}
+        lists = partials(Any, list("[1, [2]]"))
+        kinds = {type(e) for e in lists}
+        assert len(kinds) == 1 and issubclass(kinds.pop(), list)
+
+    def test_completed_lists_non_str_keys(self) -> None:
+        """Item 10: completed()/is_complete() see entries of dict[int, str]."""
+
+        class M(BaseModel):
+            names: dict[int, str]
+
+        dec = rs.PartialJsonDecoder()
+        build = rs.PartialBuilder(M)
+        p = build.feed(dec.feed('{"names": {"1": "a", "2": "b'))
+        assert p is not None
+        assert rs.completed(p) == {"names[1]"}
+        assert rs.is_complete(p, "names[1]")
+        assert not rs.is_complete(p, "names[2]")
+        p = build.feed(dec.feed('"}}'))
+        assert p is not None
+        assert rs.completed(p) == {"names", "names[1]", "names[2]"}
+        assert rs.is_complete(p, "names[2]")

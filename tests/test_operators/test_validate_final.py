@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pytest
 import reactivex
@@ -314,3 +314,48 @@ class TestLateSubscription:
         )
         assert first == second
         assert first == [User(name="Ada", age=38)]
+
+
+class TestScalarRoots:
+    """Issue 11 item 9: to_partial(X) | validate_final(X) for a scalar X."""
+
+    @pytest.mark.parametrize(
+        ("model", "chunks", "expected"),
+        [
+            (str, ['"hel', 'lo"'], "hello"),
+            (int, ["4", "2"], 42),
+            (Literal["a", "b"], ['"', 'b"'], "b"),
+            (Any, ['"x', '"'], "x"),
+            (Any, ["[1, ", "2]"], [1, 2]),
+            (Role, ['"ad', 'min"'], Role.ADMIN),
+            (int | None, ["nu", "ll"], None),
+        ],
+    )
+    def test_after_to_partial(
+        self, model: Any, chunks: list[str], expected: Any
+    ) -> None:
+        """The final value is validated, not refused with a UsageError."""
+        out: list[Any] = []
+        errors: list[Exception] = []
+        reactivex.from_iterable(chunks).pipe(
+            rs.accumulate_json(), rs.to_partial(model), rs.validate_final(model)
+        ).subscribe(out.append, errors.append)
+        assert errors == []
+        assert out == [expected]
+
+    def test_constraints_still_run(self) -> None:
+        """The scalar final goes through pydantic with its constraints."""
+        errors: list[Exception] = []
+        model = Annotated[int, Field(gt=100)]
+        reactivex.of("4", "2").pipe(
+            rs.accumulate_json(), rs.to_partial(model), rs.validate_final(model)
+        ).subscribe(on_error=errors.append)
+        assert isinstance(errors[0], rs.FinalValidationError)
+
+    def test_text_is_still_refused_for_a_model(self) -> None:
+        """Raw text where a model's partials belong stays a UsageError."""
+        errors: list[Exception] = []
+        reactivex.of("{}").pipe(rs.validate_final(User)).subscribe(
+            on_error=errors.append
+        )
+        assert isinstance(errors[0], rs.UsageError)

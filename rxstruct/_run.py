@@ -689,7 +689,9 @@ class Run:
         if last is None or not last.complete:
             raise self._incomplete(last)
         request = self.request
-        context = attempt_context(request.context, self._attempt)
+        context = request.context
+        if request.max_retries or request.transport_retry:
+            context = attempt_context(context, self._attempt)
         value = (
             reactivex.just(last)
             .pipe(rxs.validate_final(request.wire.wire_model, context=context))
@@ -1029,6 +1031,7 @@ class Run:
             finished=self._progress.finished() if self._ending else None,
         )
         self._decoder.dispose()  # the rest of this attempt's text goes nowhere
+        self._restarts.on_next(self._retry)  # announced before the wait
         return True
 
     def _exhausted(self, error: BaseException) -> BaseException:
@@ -1050,8 +1053,7 @@ class Run:
         self._call_id = None
         self._outcome = None
         self._start_decoder()
-        self._restarts.on_next(retry)  # the event first, then the views reset
-        self._new_attempt.on_next(retry)
+        self._new_attempt.on_next(retry)  # the views reset
 
     def _interrupted(self) -> None:
         """After the last attempt: if nothing ended the run, the consumer did."""

@@ -695,8 +695,9 @@ def stream(
             the token limit, a final that fails validation) is re-asked: the
             model's answer and what is wrong with it are appended to the
             messages (tool mode: as its tool call and the tool's result) and
-            the request is sent again. Each restart is a ``Retrying`` event;
-            validators see the attempt number as ``context["rxstruct_attempt"]``.
+            the request is sent again. Each restart is a ``Retrying`` event.
+            With retries on (this or ``transport_retry``), validators find the
+            attempt number (1, 2, ...) in ``context["rxstruct_attempt"]``.
         reask: ``reask(failed, messages)`` returns the messages to append
             after the failed attempt instead of ``messages`` (rxstruct's).
         transport_retry: A :class:`TransportRetry` to let rxstruct (instead of

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 import pytest
-from pydantic import BaseModel, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ValidationInfo, model_validator
 
 import rxstruct as rs
 from rxstruct.testing import ScriptedReply
@@ -77,7 +77,11 @@ class TestReask:
         ]
         with serve(script) as (server, client):
             stream = rs.stream(
-                client, response_model=Adult, messages=MESSAGES, model="m", max_retries=2
+                client,
+                response_model=Adult,
+                messages=MESSAGES,
+                model="m",
+                max_retries=2,
             )
             assert stream.result().age == 19
         assert seen[-3:] == [1, 2, 3]
@@ -140,7 +144,9 @@ class TestReask:
     def test_no_retry_by_default(self, serve: Any) -> None:
         """Without max_retries the first failure is the outcome, as it is."""
         with serve([['{"name": "A", "age": "x"}']]) as (server, client):
-            stream = rs.stream(client, response_model=User, messages=MESSAGES, model="m")
+            stream = rs.stream(
+                client, response_model=User, messages=MESSAGES, model="m"
+            )
             with pytest.raises(rs.FinalValidationError):
                 stream.result()
         assert len(server.requests) == 1
@@ -159,7 +165,7 @@ class TestReask:
         assert len(server.requests) == 1
 
     def test_tool_mode_feedback_is_a_tool_result(self, serve: Any) -> None:
-        """Tool mode: the answer goes back as the tool call, the errors as its result."""
+        """Tool mode: the answer returns as the tool call, the errors as its result."""
         from rxstruct.testing import ScriptedDelta
 
         bad = ScriptedDelta(text='{"name": "A", "age": "x"}', tool_call=0)

@@ -428,6 +428,7 @@ class Run:
         self.finished: Finished | None = None
         self.done = threading.Event()
         self.reader: int | None = None  # the thread reading the request
+        self.closed_by_consumer = False
         self._lock = threading.RLock()
         self._progress = _Progress()
         self._last: JsonSnapshot | None = None
@@ -451,7 +452,6 @@ class Run:
         self._first_start = time.monotonic()
         self._text: list[str] = []
         self._call_id: str | None = None
-        self._outcome: tuple[Any, BaseException | None] | None = None
         self._wake = threading.Event()
         self._restarts: Subject[Retrying] = Subject()
         self._new_attempt: Subject[Retrying] = Subject()
@@ -646,22 +646,30 @@ class Run:
         self._tokens.on_completed()
 
     def _on_end(self) -> None:
-        if self._settle():
-            return  # another attempt follows
+        finished = self._progress.finished()
+        outcome: Exception | None = None
+        final: Any = None
+        try:
+            final = self._final()
+        except Exception as error:
+            outcome = error
+        # The attempt's verdict is known and no view has been told it ended:
+        # a re-ask (max_retries) starts another attempt here instead.
+        if outcome is not None:
+            if self._plan(outcome):
+                return  # another attempt follows
+            outcome = _as_exception(self._exhausted(outcome))
         # Every view of what was received ends first (a debounce on a partial
         # view flushes here), so that the final is the last thing delivered.
         self._restarts.on_completed()
         self._snapshots.on_completed()
-        finished = self._progress.finished()
-        try:
-            final = self._settled()
-        except Exception as exc:
+        if outcome is not None:
             with self._lock:
                 self.state = _DONE
-                self.error = exc
+                self.error = outcome
                 self.finished = finished
             self._tail.on_next(finished)
-            self._tail.on_error(exc)
+            self._tail.on_error(outcome)
             self.done.set()
             return
         with self._lock:
@@ -752,6 +760,7 @@ class Run:
             self._call_id = first_call_id(chunk)
 
     def _cancelled(self) -> None:
+        self.closed_by_consumer = True
         progress = self._progress
         error = SourceError(
             "the request was closed by the consumer before the answer ended "
@@ -953,24 +962,6 @@ class Run:
 
     # -- retries (the policy is rxstruct._retry's)
 
-    def _settle(self) -> bool:
-        """The attempt's outcome; True if it failed and another attempt follows."""
-        try:
-            final = self._final()
-        except Exception as exc:
-            if self._plan(exc):
-                return True
-            self._outcome = (None, self._exhausted(exc))
-            return False
-        self._outcome = (final, None)
-        return False
-
-    def _settled(self) -> Any:
-        final, error = self._outcome or (None, None)
-        if error is not None:
-            raise error
-        return final
-
     def _fail_or_retry(self, error: BaseException) -> None:
         if self.state == _DONE:
             return
@@ -1051,7 +1042,6 @@ class Run:
         self._ending = False
         self._text = []
         self._call_id = None
-        self._outcome = None
         self._start_decoder()
         self._new_attempt.on_next(retry)  # the views reset
 

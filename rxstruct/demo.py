@@ -90,11 +90,17 @@ class _Stats:
         ttfp = "-" if self.first_partial is None else f"{self.first_partial:.2f} s"
         finished = self.finished
         speed = f" · {finished.deltas_per_second:.0f} tokens/s" if finished else ""
+        kept = f"{self.partials} partials"
+        if finished:
+            unseen = finished.deltas - self.partials
+            kept = (
+                f"{finished.deltas} deltas → {self.partials} partials "
+                f"({unseen} dropped by distinct_fields)"
+            )
         dropped = self.partials - self.redraws
         return (
-            f"first partial {ttfp}{speed} · {self.partials} partials kept by "
-            f"distinct_fields, {self.redraws} drawn, {dropped} dropped by debounce"
-            f" · {self.cards} cards · {elapsed:.2f} s"
+            f"first partial {ttfp}{speed} · {kept} → {self.redraws} drawn "
+            f"({dropped} dropped by debounce) · {self.cards} cards · {elapsed:.2f} s"
         )
 
 

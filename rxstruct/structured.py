@@ -52,8 +52,9 @@ Outcomes (each is an exception from :mod:`rxstruct.exceptions`):
   :class:`ItemsDropped`). When every allowed attempt failed:
   :class:`~rxstruct.RetriesExhaustedError` with each attempt's error and text.
 - closing: ``break``, ``close()``, Ctrl-C, cancelling the task or disposing
-  a ``connect()`` closes the HTTP response at once; views still subscribed end
-  with a :class:`~rxstruct.SourceError` saying the consumer closed it.
+  a ``connect()`` closes the HTTP response at once; a loop closed this way just
+  ends, while views still subscribed and ``result()`` get a
+  :class:`~rxstruct.SourceError` saying the consumer closed it.
 """
 
 from __future__ import annotations
@@ -257,7 +258,8 @@ class StructuredStream(_Views[_T, _P]):
                     yield pending.pop(0)
             while pending:
                 yield pending.pop(0)
-            self._raise_error()
+            if not self._run.closed_by_consumer:  # close() in the loop: just end
+                self._raise_error()
         finally:
             subscription.dispose()
             reader.close()
@@ -275,7 +277,8 @@ class StructuredStream(_Views[_T, _P]):
         try:
             yield from partials
             self._run.done.wait()
-            self._raise_error()
+            if not self._run.closed_by_consumer:
+                self._raise_error()
         finally:
             self.close()
             partials.close()
@@ -406,7 +409,7 @@ class AsyncStructuredStream(_Views[_T, _P]):
             while pending:
                 yield pending.pop(0)
             error = self._run.error
-            if error is not None:
+            if error is not None and not self._run.closed_by_consumer:
                 raise error
         finally:
             subscription.dispose()

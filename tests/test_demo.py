@@ -94,6 +94,7 @@ def test_demo_on_a_terminal_redraws_in_place() -> None:
     assert "(partial)" in out and "validated as Recipe" in out
     assert "rs.stream(client, response_model=Recipes" in out  # the one-line call
     assert "tokens/s" in out and "dropped by debounce" in out
+    assert "dropped by distinct_fields" in out
     for index, recipe in enumerate(expected()["recipes"]):
         assert f"recipe {index + 1}: {recipe['name']}" in out
     assert "finish_reason=stop" in out

@@ -207,6 +207,20 @@ class TestCancellation:
             with pytest.raises(rs.SourceError, match="closed by the consumer"):
                 stream.result()
 
+    def test_close_inside_the_loop_ends_it(self, serve: Any) -> None:
+        """close() in the loop body: the loop ends quietly, the server hung up."""
+        reply = ScriptedReply(deltas=chunks(USER, 1), delay=0.05)
+        with serve([reply]) as (server, client):
+            stream = user_stream(client)
+            seen = 0
+            for _ in stream:
+                seen += 1
+                stream.close()
+            assert hung_up(server)
+            with pytest.raises(rs.SourceError, match="closed by the consumer"):
+                stream.get_final_response()
+        assert seen == 1
+
     def test_close_from_another_thread(self, serve: Any) -> None:
         """close() from another thread wakes the blocked reader and hangs up."""
         reply = ScriptedReply(deltas=chunks(USER, 1), stall_after=3, stall_seconds=30)

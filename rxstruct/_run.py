@@ -417,6 +417,10 @@ def _cut(sdk_stream: Any) -> None:
 _IDLE, _RUNNING, _DONE = "idle", "running", "done"
 
 
+def _path_of(event: Any) -> Any:
+    return event.path
+
+
 class Run:
     """One request and the views on it; see the module docstring."""
 
@@ -457,9 +461,7 @@ class Run:
         self._new_attempt: Subject[Retrying] = Subject()
         self._decoder: abc.DisposableBase = Disposable()
         self._start_decoder()
-        across_attempts(
-            self._snapshots,
-            self._new_attempt,
+        self._across(
             lambda: reactivex.compose(
                 # The end of the text repeats the last snapshot: not a new partial.
                 ops.filter(_news),
@@ -468,6 +470,7 @@ class Run:
                 ops.map(wire.unwrap),
             ),
             reset=self._reset_partial,
+            key=None,
         ).subscribe(self._partials.on_next, lambda _: None, self._partials.on_completed)
 
     def _start_decoder(self) -> None:
@@ -543,13 +546,19 @@ class Run:
         make: Callable[[], Callable[[Observable[JsonSnapshot]], Observable[Any]]],
         *,
         dropped: bool = False,
+        reset: Callable[[], Sequence[Any]] | None = None,
+        key: Callable[[Any], Any] | None = _path_of,
     ) -> Observable[Any]:
         """A view of the snapshots, rebuilt per attempt (rule: ItemsDropped)."""
+        request = self.request
+        if not (request.max_retries or request.transport_retry):
+            return self._snapshots.pipe(make())  # one attempt: nothing to rebuild
         return across_attempts(
             self._snapshots,
             self._new_attempt,
             make,
-            key=_path_of,
+            reset=reset,
+            key=key,
             dropped=(lambda paths: ItemsDropped(paths=paths)) if dropped else None,
         )
 
@@ -1050,10 +1059,6 @@ class Run:
         if self.state == _RUNNING:
             self._retry = None
             self._cancelled()
-
-
-def _path_of(event: Any) -> Any:
-    return event.path
 
 
 def _news(snapshot: JsonSnapshot) -> bool:

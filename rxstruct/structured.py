@@ -194,7 +194,9 @@ class _Views(Generic[_T, _P]):
         """Everything, in order, told apart by ``kind``.
 
         ``PartialUpdate``, ``ListItem`` (with ``items=``), ``FieldCompleted``,
-        then ``Finished`` and ``FinalResult`` last.
+        then ``Finished`` and ``FinalResult`` last. With retries, a
+        ``Retrying`` between attempts and, if items shown earlier are gone
+        from the final answer, one ``ItemsDropped`` before ``Finished``.
         """
         return self._run.events()
 

@@ -248,6 +248,23 @@ class TestViewsAcrossAttempts:
         ]
         assert final == User(name="Bo", age=3)
 
+    def test_latest_iteration_ends_with_the_new_answer(self, serve: Any) -> None:
+        """latest=True (background reader): the loop's last partial is attempt 2's."""
+        script = [['{"name": "Al", "age": "x"}'], ['{"name": "Bo"', ', "age": 3}']]
+        with serve(script) as (server, client):
+            stream = rs.stream(
+                client,
+                response_model=User,
+                messages=MESSAGES,
+                model="m",
+                max_retries=1,
+                latest=True,
+            )
+            seen = [(p.name, p.age) for p in stream]
+            assert stream.get_final_response() == User(name="Bo", age=3)
+        assert seen[-1] == ("Bo", 3)
+        assert len(server.requests) == 2
+
     def test_events_marble(self, serve: Any) -> None:
         """The events stream: attempt 1, Retrying, the reset, attempt 2, the end."""
         script = [['{"name": "Al', '", "age": "x"}'], ['{"name": "Bo"', ', "age": 3}']]

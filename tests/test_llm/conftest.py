@@ -66,14 +66,26 @@ class Exchange:
     response: bytearray = field(default_factory=bytearray)
     client_closed: bool = False
 
+    def chunks(self) -> list[dict[str, Any]]:
+        """The SSE chunks the server streamed, decoded."""
+        return [
+            json.loads(line[6:])
+            for line in self.response.decode().splitlines()
+            if line.startswith("data: ") and line != "data: [DONE]"
+        ]
+
+    def usage(self) -> dict[str, Any]:
+        """The server's own token counts for this request (its last chunk's)."""
+        [usage] = [chunk["usage"] for chunk in self.chunks() if chunk.get("usage")]
+        return dict(usage)
+
     def content(self) -> str:
         """The text the model streamed: the SSE chunks' ``delta.content`` joined."""
-        text = []
-        for line in self.response.decode().splitlines():
-            if line.startswith("data: ") and line != "data: [DONE]":
-                for choice in json.loads(line[6:]).get("choices", []):
-                    text.append(choice.get("delta", {}).get("content") or "")
-        return "".join(text)
+        return "".join(
+            choice.get("delta", {}).get("content") or ""
+            for chunk in self.chunks()
+            for choice in chunk.get("choices", [])
+        )
 
 
 class RecordingProxy:

@@ -9,7 +9,8 @@ reverse proxy on 127.0.0.1 between the SDK and the server, see conftest.py):
 llama-server itself shows no request's messages (``/slots`` has no prompt field
 in this build, and its verbose log depends on its version and slows every
 token), while the proxy keeps each request body as the server got it and the
-answer it streamed back.
+answer it streamed back, whose usage chunk carries the server's own count of
+the prompt's tokens.
 """
 
 from __future__ import annotations
@@ -83,6 +84,10 @@ def test_reask_carries_the_validation_error_to_the_server(
     name = json.loads(answer)["name"]
     assert f"{REJECTION} ({name!r})" in feedback["content"]
     assert second.body["response_format"] == first.body["response_format"]
+    # The server's own count: the second prompt is the first one, its answer
+    # and the feedback (dozens of tokens more), as llama-server tokenised it.
+    grown = second.usage()["prompt_tokens"] - first.usage()["prompt_tokens"]
+    assert grown > first.usage()["completion_tokens"] + 10, grown
 
     # The stream announced the restart, with the first attempt's text.
     [retrying] = [event for event in events if isinstance(event, rs.Retrying)]

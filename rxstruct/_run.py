@@ -21,7 +21,7 @@ import socket
 import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Generic, Literal, TypeVar
 
 import anyio
@@ -35,11 +35,26 @@ from reactivex.subject import Subject
 from . import operators as rxs
 from ._operators.fields import FieldCompleted
 from ._operators.lists import ListItem
+from ._retry import (
+    ItemsDropped,
+    Reask,
+    Retrying,
+    TransportRetry,
+    across_attempts,
+    attempt_context,
+    first_call_id,
+    is_reaskable,
+    is_transient,
+    reask_messages,
+    retry_after,
+)
 from ._schema import WireFormat
 from .exceptions import (
     ContentFilterError,
+    FailedAttempt,
     IncompleteJsonError,
     RefusalError,
+    RetriesExhaustedError,
     RxStructError,
     SourceError,
     StreamStalledError,
@@ -157,7 +172,13 @@ class FinalResult(Generic[_T]):
 
 
 StreamEvent = (
-    PartialUpdate[Any] | ListItem[Any] | FieldCompleted | Finished | FinalResult[Any]
+    PartialUpdate[Any]
+    | ListItem[Any]
+    | FieldCompleted
+    | Finished
+    | FinalResult[Any]
+    | Retrying
+    | ItemsDropped
 )
 """Everything the events stream carries, told apart by ``kind``."""
 
@@ -180,6 +201,9 @@ class Request:
     extra_body: Mapping[str, object] | None
     items_path: str | None
     item_type: Any
+    max_retries: int = 0
+    reask: Reask | None = None
+    transport_retry: TransportRetry | None = None
 
     def chat_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
@@ -417,18 +441,59 @@ class Run:
         self._partials: Subject[Any] = Subject()
         self._tail: Subject[Finished | FinalResult[Any]] = Subject()
         wire = request.wire
+        # Retries (rxstruct._retry): the decoder and the views' pipelines are
+        # rebuilt per attempt; Retrying events go out on _restarts, then
+        # _new_attempt swaps the views' pipelines.
+        self._attempt = 1
+        self._failures: list[FailedAttempt] = []
+        self._retry: Retrying | None = None
+        self._reasks = 0
+        self._transport_retries = 0
+        self._first_start = time.monotonic()
+        self._text: list[str] = []
+        self._call_id: str | None = None
+        self._wake = threading.Event()
+        self._restarts: Subject[Retrying] = Subject()
+        self._new_attempt: Subject[Retrying] = Subject()
+        self._decoder: abc.DisposableBase = Disposable()
+        self._start_decoder()
+        across_attempts(
+            self._snapshots,
+            self._new_attempt,
+            lambda: reactivex.compose(
+                # The end of the text repeats the last snapshot: not a new partial.
+                ops.filter(_news),
+                rxs.to_partial(wire.wire_model),
+                rxs.distinct_fields(),  # a chunk that changed nothing shown
+                ops.map(wire.unwrap),
+            ),
+            reset=self._reset_partial,
+        ).subscribe(self._partials.on_next, lambda _: None, self._partials.on_completed)
+
+    def _start_decoder(self) -> None:
         # The one place the pipeline decodes the text. The wire is always a
         # JSON object, so prose before it ("2 recipes:", "Sure!") is never taken
         # for the value.
+        self._tokens = Subject()
         decoded = self._tokens.pipe(rxs.accumulate_json(expect="object"))
-        decoded.subscribe(self._on_snapshot, self._on_error, self._on_end)
-        self._snapshots.pipe(
-            # The end of the text repeats the last snapshot: not a new partial.
-            ops.filter(_news),
-            rxs.to_partial(wire.wire_model),
-            rxs.distinct_fields(),  # a chunk that changed nothing shown: no partial
-            ops.map(wire.unwrap),
-        ).subscribe(self._partials.on_next, lambda _: None, self._partials.on_completed)
+        self._decoder = decoded.subscribe(
+            self._on_snapshot, self._on_error, self._on_end
+        )
+
+    def _reset_partial(self) -> list[Any]:
+        """What the partial view shows when an attempt restarts: an empty value."""
+        wire = self.request.wire
+        return list(
+            reactivex.of("{}")
+            .pipe(
+                rxs.accumulate_json(),
+                rxs.to_partial(wire.wire_model),
+                ops.take(1),
+                ops.map(wire.unwrap),
+                ops.to_list(),
+            )
+            .run()
+        )
 
     # -- views
 
@@ -466,17 +531,26 @@ class Run:
         )
 
     def items(self, path: str | None, item_type: Any) -> Observable[ListItem[Any]]:
-        operator = rxs.new_list_items(item_type, path=path)
-        return self._view(
-            lambda observer: self._snapshots.pipe(operator).subscribe(observer),
-            self._end_received,
-        )
+        view = self._across(lambda: rxs.new_list_items(item_type, path=path))
+        return self._view(lambda observer: view.subscribe(observer), self._end_received)
 
     def fields(self, *patterns: str) -> Observable[FieldCompleted]:
-        operator = rxs.completed_fields(*patterns)
-        return self._view(
-            lambda observer: self._snapshots.pipe(operator).subscribe(observer),
-            self._end_received,
+        view = self._across(lambda: rxs.completed_fields(*patterns))
+        return self._view(lambda observer: view.subscribe(observer), self._end_received)
+
+    def _across(
+        self,
+        make: Callable[[], Callable[[Observable[JsonSnapshot]], Observable[Any]]],
+        *,
+        dropped: bool = False,
+    ) -> Observable[Any]:
+        """A view of the snapshots, rebuilt per attempt (rule: ItemsDropped)."""
+        return across_attempts(
+            self._snapshots,
+            self._new_attempt,
+            make,
+            key=_path_of,
+            dropped=(lambda paths: ItemsDropped(paths=paths)) if dropped else None,
         )
 
     def finish(self) -> Observable[Finished]:
@@ -515,14 +589,18 @@ class Run:
         item_views: list[Observable[Any]] = []
         if request.item_type is not None:
             item_views.append(
-                self._snapshots.pipe(
-                    rxs.new_list_items(request.item_type, path=request.items_path)
+                self._across(
+                    lambda: rxs.new_list_items(
+                        request.item_type, path=request.items_path
+                    ),
+                    dropped=True,
                 )
             )
         live = reactivex.merge(
+            self._restarts,
             self._partials.pipe(ops.map(lambda value: PartialUpdate(value=value))),
             *item_views,
-            self._snapshots.pipe(rxs.completed_fields()),
+            self._across(rxs.completed_fields),
             self._tail,
         )
 
@@ -547,7 +625,7 @@ class Run:
         if self._ending and isinstance(error, IncompleteJsonError):
             self._on_end()  # the answer ended unfinished: say why, in the final
             return
-        self.fail(error)
+        self._fail_or_retry(error)
 
     def fail(self, error: BaseException) -> None:
         """End the run with a transport or JSON error: every view gets it."""
@@ -557,6 +635,7 @@ class Run:
             self.state = _DONE
             self.error = error
         exc = _as_exception(error)
+        self._restarts.on_completed()
         self._snapshots.on_error(exc)
         self._partials.on_error(exc)
         self._tail.on_error(exc)
@@ -575,11 +654,14 @@ class Run:
         except Exception as error:
             outcome = error
         # The attempt's verdict is known and no view has been told it ended:
-        # the place where a re-ask (max_retries, issue 13) starts another
-        # attempt instead of ending the views.
-        #
+        # a re-ask (max_retries) starts another attempt here instead.
+        if outcome is not None:
+            if self._plan(outcome):
+                return  # another attempt follows
+            outcome = _as_exception(self._exhausted(outcome))
         # Every view of what was received ends first (a debounce on a partial
         # view flushes here), so that the final is the last thing delivered.
+        self._restarts.on_completed()
         self._snapshots.on_completed()
         if outcome is not None:
             with self._lock:
@@ -615,9 +697,12 @@ class Run:
         if last is None or not last.complete:
             raise self._incomplete(last)
         request = self.request
+        context = request.context
+        if request.max_retries or request.transport_retry:
+            context = attempt_context(context, self._attempt)
         value = (
             reactivex.just(last)
-            .pipe(rxs.validate_final(request.wire.wire_model, context=request.context))
+            .pipe(rxs.validate_final(request.wire.wire_model, context=context))
             .run()
         )
         return request.wire.unwrap(value)
@@ -669,7 +754,10 @@ class Run:
             if progress.first_token is None:
                 progress.first_token = time.monotonic()
             progress.deltas += 1
+            self._text.append(text)
             self._tokens.on_next(text)
+        if mode == "tools" and self._call_id is None:
+            self._call_id = first_call_id(chunk)
 
     def _cancelled(self) -> None:
         self.closed_by_consumer = True
@@ -686,7 +774,7 @@ class Run:
     def _stalled(self) -> None:
         timeout = self.request.stall_timeout or 0.0
         chunks = self._progress.chunks
-        self.fail(
+        self._fail_or_retry(
             StreamStalledError(
                 f"no chunk from the model server for {timeout:g} s "
                 f"(after {chunks} chunks); the request was closed",
@@ -696,8 +784,26 @@ class Run:
         )
 
     def read_sync(self, client: openai.OpenAI) -> Generator[None, None, None]:
-        """Read the request in this thread, one chunk per step."""
+        """Read the request in this thread, one chunk per step, each attempt."""
         self.begin()
+        self._first_start = time.monotonic()
+        if self.request.transport_retry is not None:
+            client = client.with_options(max_retries=0)  # rxstruct retries instead
+        try:
+            while True:
+                yield from self._read_attempt_sync(client)
+                retry = self._retry
+                if retry is None:
+                    return
+                if not self._stop and retry.delay > 0:
+                    self._wake.wait(retry.delay)  # stop() wakes it
+                if self._stop:
+                    return
+                self._restart()
+        finally:
+            self._interrupted()
+
+    def _read_attempt_sync(self, client: openai.OpenAI) -> Generator[None, None, None]:
         request = self.request
         if request.stall_timeout is not None:
             # A read timeout is exactly "no bytes for stall_timeout seconds".
@@ -712,7 +818,7 @@ class Run:
                 self._sdk_stream = sdk_stream
                 for chunk in sdk_stream:
                     self._chunk(chunk)
-                    if self.state == _DONE or self._stop:
+                    if self.state == _DONE or self._stop or self._retry is not None:
                         break
                     yield
             except Exception as exc:
@@ -720,7 +826,7 @@ class Run:
             else:
                 if self._stop:
                     self._cancelled()
-                elif self.state == _RUNNING:
+                elif self.state == _RUNNING and self._retry is None:
                     self._complete_tokens()
         finally:
             self._sdk_stream = None
@@ -729,14 +835,42 @@ class Run:
                     sdk_stream.close()
                 except Exception:  # the connection is already broken
                     pass
-            if self.state == _RUNNING:  # interrupted: closed, Ctrl-C, a raising view
-                self._cancelled()
+            if self.state == _RUNNING and self._retry is None:
+                self._cancelled()  # interrupted: closed, Ctrl-C, a raising view
 
     async def read_async(
         self, client: openai.AsyncOpenAI
     ) -> AsyncGenerator[None, None]:
-        """Read the request in this task (asyncio or trio), one chunk per step."""
+        """Read the request in this task (asyncio or trio), attempt after attempt."""
         self.begin()
+        self._first_start = time.monotonic()
+        if self.request.transport_retry is not None:
+            client = client.with_options(max_retries=0)  # rxstruct retries instead
+        try:
+            while True:
+                reader = self._read_attempt_async(client)
+                try:
+                    async for _ in reader:
+                        yield
+                finally:
+                    await reader.aclose()
+                retry = self._retry
+                if retry is None:
+                    return
+                if not self._stop and retry.delay > 0:
+                    with anyio.CancelScope() as scope:
+                        self._scope = scope  # stop() cancels the wait
+                        await anyio.sleep(retry.delay)
+                    self._scope = None
+                if self._stop:
+                    return
+                self._restart()
+        finally:
+            self._interrupted()
+
+    async def _read_attempt_async(
+        self, client: openai.AsyncOpenAI
+    ) -> AsyncGenerator[None, None]:
         request = self.request
         stall = request.stall_timeout
         sdk_stream: Any = None
@@ -769,7 +903,7 @@ class Run:
                     if scope.cancelled_caught:
                         break
                     self._chunk(chunk)
-                    if self.state == _DONE:
+                    if self.state == _DONE or self._retry is not None:
                         break
                     yield
                 if self.state == _RUNNING and (scope.cancelled_caught or self._stop):
@@ -780,7 +914,7 @@ class Run:
             except Exception as exc:
                 self._read_failed(exc)
             else:
-                if self.state == _RUNNING:
+                if self.state == _RUNNING and self._retry is None:
                     self._complete_tokens()
         finally:
             self._scope = None
@@ -790,8 +924,8 @@ class Run:
                         await sdk_stream.close()
                     except Exception:  # the connection is already broken
                         pass
-            if self.state == _RUNNING:  # interrupted: cancelled, closed, raising view
-                self._cancelled()
+            if self.state == _RUNNING and self._retry is None:
+                self._cancelled()  # interrupted: cancelled, closed, raising view
 
     def _read_failed(self, exc: Exception) -> None:
         if self.state == _DONE:
@@ -801,11 +935,11 @@ class Run:
         elif _is_timeout(exc):
             self._stalled()
         elif isinstance(exc, RxStructError):
-            self.fail(exc)
+            self._fail_or_retry(exc)
         elif isinstance(exc, openai.OpenAIError) or type(exc).__module__.startswith(
             ("httpx", "httpcore")
         ):
-            self.fail(source_error(exc))
+            self._fail_or_retry(source_error(exc))
         else:
             raise exc  # a view's own bug: the caller sees it
 
@@ -818,12 +952,108 @@ class Run:
                 self._cancelled()
                 return
             self._stop = True
+        self._wake.set()
         scope = self._scope
         if scope is not None:
             scope.cancel()
         sdk_stream = self._sdk_stream
         if sdk_stream is not None:
             _cut(sdk_stream)
+
+    # -- retries (the policy is rxstruct._retry's)
+
+    def _fail_or_retry(self, error: BaseException) -> None:
+        if self.state == _DONE:
+            return
+        if not self._plan(error):
+            self.fail(self._exhausted(error))
+
+    def _retryable(self, error: BaseException) -> bool:
+        request = self.request
+        if is_reaskable(error):
+            return request.max_retries > 0
+        policy = request.transport_retry
+        return (
+            policy is not None
+            and is_transient(error)
+            and (self._progress.deltas == 0 or policy.restart_after_tokens)
+        )
+
+    def _plan(self, error: BaseException) -> bool:
+        """Decide whether ``error`` is retried; if so, prepare the next attempt."""
+        request = self.request
+        if self._stop or not self._retryable(error):
+            return False
+        delay = 0.0
+        if is_reaskable(error):
+            if self._reasks >= request.max_retries:
+                return False
+            self._reasks += 1
+            reason: Any = "reask"
+        else:
+            policy = request.transport_retry
+            assert policy is not None  # _retryable checked it
+            retry = self._transport_retries + 1
+            delay = policy.delay(retry, retry_after=retry_after(error))
+            if not policy.allows(retry, time.monotonic() - self._first_start, delay):
+                return False
+            self._transport_retries = retry
+            reason = "restart" if self._progress.deltas else "transport"
+        exc = _as_exception(error)
+        failed = FailedAttempt(
+            attempt=self._attempt, error=exc, raw="".join(self._text)
+        )
+        self._failures.append(failed)
+        if reason == "reask":
+            default = reask_messages(
+                request.mode,
+                failed,
+                tool_name=request.wire.name,
+                call_id=self._call_id,
+            )
+            added = request.reask(failed, default) if request.reask else default
+            self.request = replace(request, messages=[*request.messages, *added])
+        self._retry = Retrying(
+            attempt=self._attempt + 1,
+            reason=reason,
+            error=exc,
+            raw=failed.raw,
+            delay=delay,
+            finished=self._progress.finished() if self._ending else None,
+        )
+        self._decoder.dispose()  # the rest of this attempt's text goes nowhere
+        self._restarts.on_next(self._retry)  # announced before the wait
+        return True
+
+    def _exhausted(self, error: BaseException) -> BaseException:
+        if not self._failures or not self._retryable(error):
+            return error
+        last = FailedAttempt(
+            attempt=self._attempt, error=_as_exception(error), raw="".join(self._text)
+        )
+        return RetriesExhaustedError([*self._failures, last])
+
+    def _restart(self) -> None:
+        retry, self._retry = self._retry, None
+        assert retry is not None
+        self._attempt = retry.attempt
+        self._progress = _Progress()
+        self._last = None
+        self._ending = False
+        self._text = []
+        self._call_id = None
+        self._start_decoder()
+        self._new_attempt.on_next(retry)  # the views reset
+
+    def _interrupted(self) -> None:
+        """After the last attempt: if nothing ended the run, the consumer did."""
+        if self.state == _RUNNING:
+            self._retry = None
+            self._cancelled()
+
+
+def _path_of(event: Any) -> Any:
+    return event.path
 
 
 def _news(snapshot: JsonSnapshot) -> bool:

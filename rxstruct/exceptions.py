@@ -19,7 +19,9 @@ The tree::
     ├── SourceError                 the token source failed: .cause, .status_code
     │   └── StreamStalledError      no chunk arrived within stall_timeout (.timeout)
     ├── RefusalError                the model refused to answer (.refusal)
-    └── ContentFilterError          the provider's content filter stopped the answer
+    ├── ContentFilterError          the provider's content filter stopped the answer
+    └── RetriesExhaustedError       every attempt failed: .attempts (each a
+                                    FailedAttempt: .attempt, .error, .raw)
 
 Stream errors travel through ``on_error``; only :class:`UsageError` is raised
 directly, at the moment a pipeline is assembled::
@@ -35,10 +37,12 @@ directly, at the moment a pipeline is assembled::
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
     "ContentFilterError",
+    "FailedAttempt",
     "FinalValidationError",
     "IncompleteJsonError",
     "ItemValidationError",
@@ -47,6 +51,7 @@ __all__ = [
     "JsonStreamError",
     "PartialValidationError",
     "RefusalError",
+    "RetriesExhaustedError",
     "RxStructError",
     "SourceError",
     "StreamStalledError",
@@ -329,3 +334,67 @@ class ContentFilterError(RxStructError):
     def __init__(self, message: str, *, raw: str) -> None:
         self.raw = raw
         super().__init__(message)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FailedAttempt:
+    """One attempt of a retried call, and why it failed.
+
+    Example:
+        >>> FailedAttempt(attempt=1, error=SourceError("HTTP 500"), raw="")
+        FailedAttempt(attempt=1, error=SourceError('HTTP 500'), raw='')
+    """
+
+    attempt: int
+    """The attempt's number, 1 for the first request."""
+
+    error: Exception
+    """What made it fail (a ``FinalValidationError``, a ``SourceError``, ...)."""
+
+    raw: str = ""
+    """The text the model wrote in that attempt (empty if none arrived)."""
+
+
+class RetriesExhaustedError(RxStructError):
+    """Every attempt allowed failed (re-asks, transport retries, or the deadline).
+
+    The last attempt's error is also ``__cause__``; what the model wrote in
+    each attempt is kept::
+
+        >>> err = RetriesExhaustedError([
+        ...     FailedAttempt(attempt=1, error=SourceError("HTTP 500"), raw=""),
+        ...     FailedAttempt(attempt=2, error=SourceError("HTTP 503"), raw=""),
+        ... ])
+        >>> print(err)
+        2 attempts failed; the last: HTTP 503
+          attempt 1: SourceError: HTTP 500
+          attempt 2: SourceError: HTTP 503
+        >>> err.last_error
+        SourceError('HTTP 503')
+
+    Attributes:
+        attempts: Every attempt, in order.
+    """
+
+    def __init__(self, attempts: Sequence[FailedAttempt], reason: str = "") -> None:
+        if not attempts:
+            raise UsageError("RetriesExhaustedError needs at least one attempt")
+        self.attempts = tuple(attempts)
+        last = self.attempts[-1].error
+        lines = [
+            f"{len(self.attempts)} attempts failed{reason}; the last: {last}",
+            *(
+                f"  attempt {a.attempt}: {type(a.error).__name__}: {a.error}"
+                for a in self.attempts
+            ),
+        ]
+        super().__init__("\n".join(lines))
+        self.__cause__ = last
+
+    @property
+    def last_error(self) -> Exception:
+        """The error of the last attempt."""
+        return self.attempts[-1].error
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, self.__dict__))

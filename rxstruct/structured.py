@@ -30,10 +30,13 @@ Outcomes (each is an exception from :mod:`rxstruct.exceptions`):
 - transport: HTTP 401/429/500 before the first token, a refused connection, a
   connection dropped mid-stream: :class:`~rxstruct.SourceError` (with
   ``.status_code`` and the SDK's exception as ``.cause``) in every view and
-  from the loop. The openai SDK retries 429, 5xx and connection errors itself
-  before the first token (``max_retries=2`` by default, with backoff); rxstruct
-  does not retry. Build the client with ``max_retries=0`` to see the first
-  error at once.
+  from the loop. Who retries: by default the openai SDK retries 429, 5xx and
+  connection errors before the first token itself (``max_retries=2`` by
+  default, with backoff and ``Retry-After``). With ``transport_retry=`` rxstruct
+  does it instead (the SDK's retries are turned off for the request): backoff
+  on the reader's clock, ``Retry-After``, a total deadline, a ``Retrying``
+  event per retry. A connection lost after tokens arrived is never retried
+  silently (``restart_after_tokens=True`` restarts it, announced).
 - a stall: :class:`~rxstruct.StreamStalledError` after ``stall_timeout``
   seconds without a chunk (a sync client counts seconds without a byte).
 - the answer: a refusal (:class:`~rxstruct.RefusalError`), the content filter
@@ -43,6 +46,11 @@ Outcomes (each is an exception from :mod:`rxstruct.exceptions`):
   validation (:class:`~rxstruct.FinalValidationError`). Raised at the end of
   the loop and by ``result()``; ``.final`` and ``.events`` end with it, while
   the views of what was received complete.
+- re-asking: with ``max_retries=N`` invalid JSON, a cut answer and a failed
+  validation are re-asked up to N times; the views are reset on a
+  ``Retrying`` event (partials: an empty value; items and fields: see
+  :class:`ItemsDropped`). When every allowed attempt failed:
+  :class:`~rxstruct.RetriesExhaustedError` with each attempt's error and text.
 - closing: ``break``, ``close()``, Ctrl-C, cancelling the task or disposing
   a ``connect()`` closes the HTTP response at once; a loop closed this way just
   ends, while views still subscribed and ``result()`` get a
@@ -72,6 +80,8 @@ from reactivex.disposable import CompositeDisposable, Disposable
 from ._operators.fields import FieldCompleted
 from ._operators.lists import ListItem
 from ._partial import Partial
+from ._reask import retry_with_feedback
+from ._retry import ItemsDropped, Reask, Retrying, TransportRetry
 from ._run import (
     FinalResult,
     Finished,
@@ -89,14 +99,26 @@ __all__ = [
     "AsyncStructuredStream",
     "FinalResult",
     "Finished",
+    "ItemsDropped",
     "Mode",
     "PartialUpdate",
+    "Retrying",
     "StreamEvent",
     "StructuredStream",
+    "TransportRetry",
+    "retry_with_feedback",
     "stream",
 ]
 
-for _event_type in (FinalResult, Finished, PartialUpdate):
+for _event_type in (
+    FinalResult,
+    Finished,
+    ItemsDropped,
+    PartialUpdate,
+    Retrying,
+    TransportRetry,
+    retry_with_feedback,
+):
     _event_type.__module__ = __name__
 del _event_type
 
@@ -494,6 +516,9 @@ def stream(
     extra_body: Mapping[str, object] | None = ...,
     items: str | None = ...,
     latest: bool = ...,
+    max_retries: int = ...,
+    reask: Reask | None = ...,
+    transport_retry: TransportRetry | None = ...,
 ) -> StructuredStream[list[_M], list[Partial[_M]]]: ...
 
 
@@ -513,6 +538,9 @@ def stream(
     extra_body: Mapping[str, object] | None = ...,
     items: str | None = ...,
     latest: bool = ...,
+    max_retries: int = ...,
+    reask: Reask | None = ...,
+    transport_retry: TransportRetry | None = ...,
 ) -> StructuredStream[_M, Partial[_M]]: ...
 
 
@@ -532,6 +560,9 @@ def stream(
     extra_body: Mapping[str, object] | None = ...,
     items: str | None = ...,
     latest: bool = ...,
+    max_retries: int = ...,
+    reask: Reask | None = ...,
+    transport_retry: TransportRetry | None = ...,
 ) -> StructuredStream[_T, Any]: ...
 
 
@@ -551,6 +582,9 @@ def stream(
     extra_body: Mapping[str, object] | None = ...,
     items: str | None = ...,
     latest: bool = ...,
+    max_retries: int = ...,
+    reask: Reask | None = ...,
+    transport_retry: TransportRetry | None = ...,
 ) -> AsyncStructuredStream[list[_M], list[Partial[_M]]]: ...
 
 
@@ -570,6 +604,9 @@ def stream(
     extra_body: Mapping[str, object] | None = ...,
     items: str | None = ...,
     latest: bool = ...,
+    max_retries: int = ...,
+    reask: Reask | None = ...,
+    transport_retry: TransportRetry | None = ...,
 ) -> AsyncStructuredStream[_M, Partial[_M]]: ...
 
 
@@ -589,6 +626,9 @@ def stream(
     extra_body: Mapping[str, object] | None = ...,
     items: str | None = ...,
     latest: bool = ...,
+    max_retries: int = ...,
+    reask: Reask | None = ...,
+    transport_retry: TransportRetry | None = ...,
 ) -> AsyncStructuredStream[_T, Any]: ...
 
 
@@ -607,6 +647,9 @@ def stream(
     extra_body: Mapping[str, object] | None = None,
     items: str | None = None,
     latest: bool = False,
+    max_retries: int = 0,
+    reask: Reask | None = None,
+    transport_retry: TransportRetry | None = None,
 ) -> StructuredStream[Any, Any] | AsyncStructuredStream[Any, Any]:
     """A structured streaming request for ``response_model``; nothing is sent yet.
 
@@ -651,6 +694,20 @@ def stream(
             ``"recipes"``; default: the top-level list of ``list[Model]``.
         latest: Sync iteration only: read on a background thread and give the
             loop only the newest partial (for UIs slower than the tokens).
+        max_retries: How many times an unusable answer (invalid JSON, cut by
+            the token limit, a final that fails validation) is re-asked: the
+            model's answer and what is wrong with it are appended to the
+            messages (tool mode: as its tool call and the tool's result) and
+            the request is sent again. Each restart is a ``Retrying`` event.
+            With retries on (this or ``transport_retry``), validators find the
+            attempt number (1, 2, ...) in ``context["rxstruct_attempt"]``.
+        reask: ``reask(failed, messages)`` returns the messages to append
+            after the failed attempt instead of ``messages`` (rxstruct's).
+        transport_retry: A :class:`TransportRetry` to let rxstruct (instead of
+            the SDK) retry 429/5xx/connection errors before the first token,
+            with backoff, ``Retry-After`` and a deadline, each announced by a
+            ``Retrying`` event; ``restart_after_tokens=True`` also restarts a
+            request dropped mid-answer. ``None``: the client's own retries.
 
     Returns:
         A :class:`StructuredStream` (sync client) or
@@ -685,6 +742,8 @@ def stream(
         raise UsageError(f"mode must be one of {', '.join(_MODES)}; got {mode!r}")
     if stall_timeout is not None and not stall_timeout > 0:
         raise UsageError(f"stall_timeout must be positive, got {stall_timeout!r}")
+    if max_retries < 0:
+        raise UsageError(f"max_retries must be >= 0, got {max_retries!r}")
     if not isinstance(client, openai.OpenAI | openai.AsyncOpenAI):
         raise UsageError(
             f"client must be an openai.OpenAI or openai.AsyncOpenAI, got {client!r}"
@@ -708,6 +767,9 @@ def stream(
         extra_body=extra_body,
         items_path=items_path,
         item_type=item_type,
+        max_retries=max_retries,
+        reask=reask,
+        transport_retry=transport_retry,
     )
     run = Run(request)
     if isinstance(client, openai.AsyncOpenAI):

@@ -150,6 +150,30 @@ class TestVirtualTime:
         assert isinstance(error, rs.RetriesExhaustedError)
         assert [a.raw for a in error.attempts] == ['{"n": "no"}'] * 3
 
+    def test_shared_subscribers_make_one_request_per_attempt(self) -> None:
+        """share(): two subscribers, one request per attempt."""
+        calls: list[int] = []
+        answers = iter(['{"n": "x"}', '{"n": 2}'])
+
+        def request(messages: list[Any]) -> rx.Observable[str]:
+            calls.append(len(messages))
+            return rx.of(next(answers))
+
+        shared = rs.retry_with_feedback(request, [], Num).pipe(rx.operators.share())
+        first: list[Any] = []
+        second: list[Any] = []
+        scheduler = TestScheduler()
+        scheduler.schedule_absolute(
+            1, lambda *_: shared.subscribe(first.append, scheduler=scheduler)
+        )
+        scheduler.schedule_absolute(
+            1, lambda *_: shared.subscribe(second.append, scheduler=scheduler)
+        )
+        scheduler.start()
+        assert calls == [0, 2]
+        assert labels(first)[-1] == "final(2)"
+        assert labels(second) == labels(first)[-2:] == ["partial(2)", "final(2)"]
+
     def test_usage_error(self) -> None:
         """A negative max_retries is refused at once."""
         with pytest.raises(rs.UsageError):

@@ -437,6 +437,27 @@ class TestTransport:
         assert caught.value.status_code == 401
         assert len(server.requests) == 1
 
+    def test_connection_lost_before_the_first_token(self, serve: Any) -> None:
+        """A connection closed before any token is a transport retry."""
+        script = [
+            ScriptedReply(deltas=['{"name": "A", "age": 5}'], drop_after=0),
+            ['{"name": "A", "age": 5}'],
+        ]
+        with serve(script) as (server, client):
+            stream = rs.stream(
+                client,
+                response_model=User,
+                messages=MESSAGES,
+                model="m",
+                transport_retry=FAST,
+            )
+            events = collect(stream)
+            assert stream.result() == User(name="A", age=5)
+        (retrying,) = [e for e in events if isinstance(e, rs.Retrying)]
+        assert (retrying.reason, retrying.raw) == ("transport", "")
+        assert retrying.error.status_code is None
+        assert len(server.requests) == 2
+
     def test_drop_after_tokens_is_not_retried_silently(self, serve: Any) -> None:
         """A connection lost after tokens arrived ends the stream, by default."""
         script = [

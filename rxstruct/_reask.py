@@ -98,6 +98,7 @@ def retry_with_feedback(
     Example:
         >>> import reactivex as rx
         >>> from pydantic import BaseModel
+        >>> from reactivex import operators as ops
         >>> from reactivex.scheduler import CurrentThreadScheduler
         >>> class Num(BaseModel):
         ...     n: int

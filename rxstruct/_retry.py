@@ -82,9 +82,19 @@ class Retrying:
     """An attempt failed and another one starts: the views are reset.
 
     On the events stream it comes after everything of the failed attempt and
-    before anything of the next one. The partial view then receives an empty
-    partial (the reset), and the list items and completed fields of the new
-    attempt follow the rule of :class:`ItemsDropped`.
+    before anything of the next one (and before the backoff wait). The partial
+    view then receives an empty partial (the reset), and the list items and
+    completed fields of the new attempt follow the rule of
+    :class:`ItemsDropped`. With ``rs.stream(..., max_retries=1)`` and a first
+    answer that fails validation (``tests/test_retry`` replays this)::
+
+        server:   '{"name": "Al' '", "age": "x"}'|    '{"name": "Bo"' ', "age": 3}'|
+                  [ rs.stream(client, response_model=User, max_retries=1) ]
+        partials: Al ----- Al ---------------- ∅ ------- Bo ---------- Bo,3 -|
+        events:   P ------ P - F F - Retrying - P ------- P - F -------- P - F -
+                  Finished - Final|
+
+    (``P``: ``PartialUpdate``, ``F``: ``FieldCompleted``, ``∅``: the reset.)
 
     Example:
         >>> from rxstruct import SourceError

@@ -46,9 +46,14 @@ def _rich(cell: Any) -> list[dict[str, str]]:
 
 
 def test_there_are_notebooks() -> None:
-    """The quickstart and stream-behaviour notebooks exist."""
+    """The quickstart, stream-behaviour and failure-and-retry notebooks exist."""
     names = {path.name for path in NOTEBOOKS}
-    assert {"01_quickstart.ipynb", "02_stream_behaviour.ipynb"} <= names
+    expected = {
+        "01_quickstart.ipynb",
+        "02_stream_behaviour.ipynb",
+        "03_failure_and_retry.ipynb",
+    }
+    assert expected <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)

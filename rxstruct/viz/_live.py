@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable
 
-from .. import ListItem
+from ..events import ListItem
 from ..exceptions import UsageError
 from ..json import JsonSnapshot
 

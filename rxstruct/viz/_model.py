@@ -9,7 +9,7 @@ from typing import Any, Literal, TypeAlias
 
 from pydantic import BaseModel
 
-from .. import FieldCompleted, ListItem
+from ..events import FieldCompleted, ListItem
 from ..json import JsonSnapshot, format_path
 
 __all__ = [

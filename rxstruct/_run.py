@@ -17,7 +17,6 @@ response.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
@@ -60,6 +59,7 @@ from .exceptions import (
     UsageError,
 )
 from .json import JsonSnapshot, format_path
+from .sources import openai as _openai
 
 __all__ = [
     "FinalResult",
@@ -269,28 +269,15 @@ class Request:
 # --- reading SDK chunks --------------------------------------------------------------
 
 
-class _Progress:
-    """What has been read of one stream."""
+class _Progress(_openai._Progress):
+    """What has been read of one stream, and when."""
+
+    __slots__ = ("first_token", "started")
 
     def __init__(self) -> None:
-        self.chunks = 0
-        self.deltas = 0
-        self.finish_reason: str | None = None
-        self.usage: Any = None
-        self.model: str | None = None
-        self.response_id: str | None = None
-        self.refusal: list[str] = []
-        self.other_tool_calls: set[int] = set()
+        super().__init__()
         self.started = time.monotonic()
         self.first_token: float | None = None
-
-    def note(self, response_id: Any, model: Any, usage: Any) -> None:
-        if response_id and self.response_id is None:
-            self.response_id = str(response_id)
-        if model and self.model is None:
-            self.model = str(model)
-        if usage is not None:
-            self.usage = usage
 
     def finished(self) -> Finished:
         ttft = None if self.first_token is None else self.first_token - self.started
@@ -307,70 +294,6 @@ class _Progress:
         )
 
 
-def _chat_text(chunk: Any, progress: _Progress, tools: bool) -> str | None:
-    progress.note(
-        getattr(chunk, "id", None),
-        getattr(chunk, "model", None),
-        getattr(chunk, "usage", None),
-    )
-    for choice in getattr(chunk, "choices", None) or ():
-        if getattr(choice, "index", 0) != 0:
-            continue
-        if choice.finish_reason:
-            progress.finish_reason = str(choice.finish_reason)
-        delta = getattr(choice, "delta", None)
-        refusal = getattr(delta, "refusal", None)
-        if isinstance(refusal, str) and refusal:
-            progress.refusal.append(refusal)
-        if not tools:
-            content = getattr(delta, "content", None)
-            return content if isinstance(content, str) and content else None
-        pieces: list[str] = []
-        for call in getattr(delta, "tool_calls", None) or ():
-            if call.index != 0:
-                progress.other_tool_calls.add(call.index)
-            elif call.function is not None and call.function.arguments:
-                pieces.append(call.function.arguments)
-        return "".join(pieces) or None
-    return None
-
-
-_INCOMPLETE = {"max_output_tokens": "length", "content_filter": "content_filter"}
-
-
-def _responses_text(event: Any, progress: _Progress) -> str | None:
-    kind = getattr(event, "type", None)
-    if kind == "response.output_text.delta":
-        delta = getattr(event, "delta", None)
-        return delta if isinstance(delta, str) and delta else None
-    if kind == "response.refusal.delta":
-        delta = getattr(event, "delta", None)
-        if isinstance(delta, str) and delta:
-            progress.refusal.append(delta)
-        return None
-    response = getattr(event, "response", None)
-    if response is not None:
-        progress.note(
-            getattr(response, "id", None),
-            getattr(response, "model", None),
-            getattr(response, "usage", None),
-        )
-    if kind == "response.completed":
-        progress.finish_reason = "stop"
-    elif kind == "response.incomplete":
-        details = getattr(response, "incomplete_details", None)
-        reason = str(getattr(details, "reason", None) or "incomplete")
-        progress.finish_reason = _INCOMPLETE.get(reason, reason)
-    elif kind == "response.failed":
-        error = getattr(response, "error", None)
-        message = getattr(error, "message", None) or "the response failed"
-        raise SourceError(f"the model server reported: {message}")
-    elif kind == "error":
-        message = getattr(event, "message", None) or "an error event"
-        raise SourceError(f"the model server reported: {message}")
-    return None
-
-
 def _is_timeout(exc: BaseException) -> bool:
     """An SDK or HTTP-layer timeout (the HTTP library's class is not imported)."""
     if isinstance(exc, openai.APITimeoutError | TimeoutError):
@@ -381,34 +304,13 @@ def _is_timeout(exc: BaseException) -> bool:
 def source_error(exc: Exception) -> SourceError:
     """The provider's or HTTP library's exception as a :class:`SourceError`."""
     if isinstance(exc, openai.APIStatusError):
-        body = exc.body
-        detail = body.get("message") if isinstance(body, dict) else None
-        return SourceError(
-            f"the model server answered HTTP {exc.status_code}: "
-            f"{detail or exc.message}",
-            cause=exc,
-            status_code=exc.status_code,
-        )
+        return _openai._status_error(exc)
     if isinstance(exc, openai.APIConnectionError) and not _is_timeout(exc):
         reason = exc.__cause__ or exc
         return SourceError(
             f"the connection to the model server failed: {reason}", cause=exc
         )
     return SourceError(f"the model server failed: {exc!r}", cause=exc)
-
-
-def _cut(sdk_stream: Any) -> None:
-    """Shut down the socket under a sync SDK stream (wakes a blocked reader)."""
-    response = getattr(sdk_stream, "response", None)
-    if response is None or getattr(response, "is_closed", True):
-        return
-    network = response.extensions.get("network_stream")
-    sock = network.get_extra_info("socket") if network is not None else None
-    if isinstance(sock, socket.socket):
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass  # already closed
 
 
 # --- the run -----------------------------------------------------------------------
@@ -755,9 +657,11 @@ class Run:
         progress.chunks += 1
         mode = self.request.mode
         if mode == "responses":
-            text = _responses_text(chunk, progress)
+            text = _openai._responses_text(chunk, progress)
+        elif mode == "tools":
+            text = _openai._tool_arguments(chunk, progress, 0)
         else:
-            text = _chat_text(chunk, progress, tools=mode == "tools")
+            text = _openai._chat_content(chunk, progress)
         if text is not None:
             if progress.first_token is None:
                 progress.first_token = time.monotonic()
@@ -966,7 +870,7 @@ class Run:
             scope.cancel()
         sdk_stream = self._sdk_stream
         if sdk_stream is not None:
-            _cut(sdk_stream)
+            _openai._cut(sdk_stream)
 
     # -- retries (the policy is rxstruct._retry's)
 

@@ -295,9 +295,23 @@ def from_responses(
 
 
 class _Progress:
-    """What one subscription has seen of its stream so far."""
+    """What one subscription has seen of its stream so far.
 
-    __slots__ = ("chunks", "deltas", "finish_reason", "model", "response_id", "usage")
+    The readers below (``_chat_content``, ``_tool_arguments``,
+    ``_responses_text``) fill it in; the structured call
+    (``rxstruct._run``) reads its streams through the same readers.
+    """
+
+    __slots__ = (
+        "chunks",
+        "deltas",
+        "finish_reason",
+        "model",
+        "other_tool_calls",
+        "refusal",
+        "response_id",
+        "usage",
+    )
 
     def __init__(self) -> None:
         self.chunks = 0
@@ -306,6 +320,8 @@ class _Progress:
         self.response_id: str | None = None
         self.model: str | None = None
         self.usage: Any = None
+        self.refusal: list[str] = []  # what the model sent instead of an answer
+        self.other_tool_calls: set[int] = set()  # indexes of calls not followed
 
     def note(self, response_id: Any, model: Any, usage: Any) -> None:
         if response_id and self.response_id is None:
@@ -329,8 +345,12 @@ class _Progress:
 Extract = Callable[[Any, _Progress], str | None]
 
 
-def _first_choice(chunk: Any, progress: _Progress) -> Any:
-    """The choice with index 0 of a chunk, after noting its metadata."""
+def _first_delta(chunk: Any, progress: _Progress) -> Any:
+    """The delta of the choice with index 0, after noting the chunk's metadata.
+
+    Notes the finish reason and any refusal text of that choice; ``None`` for
+    a usage chunk or a provider's empty first chunk.
+    """
     progress.note(
         getattr(chunk, "id", None),
         getattr(chunk, "model", None),
@@ -340,25 +360,28 @@ def _first_choice(chunk: Any, progress: _Progress) -> Any:
         if getattr(choice, "index", 0) == 0:
             if choice.finish_reason:
                 progress.finish_reason = str(choice.finish_reason)
-            return choice
-    return None  # a usage chunk, or a provider's empty first chunk
+            delta = getattr(choice, "delta", None)
+            refusal = getattr(delta, "refusal", None)
+            if isinstance(refusal, str) and refusal:
+                progress.refusal.append(refusal)
+            return delta
+    return None
 
 
 def _chat_content(chunk: Any, progress: _Progress) -> str | None:
-    choice = _first_choice(chunk, progress)
-    delta = getattr(choice, "delta", None)
-    content = getattr(delta, "content", None)
+    """The message content delta of a Chat Completions chunk."""
+    content = getattr(_first_delta(chunk, progress), "content", None)
     return content if isinstance(content, str) and content else None
 
 
 def _tool_arguments(chunk: Any, progress: _Progress, index: int) -> str | None:
-    choice = _first_choice(chunk, progress)
-    delta = getattr(choice, "delta", None)
-    pieces = [
-        call.function.arguments
-        for call in getattr(delta, "tool_calls", None) or ()
-        if call.index == index and call.function and call.function.arguments
-    ]
+    """The argument delta of tool call ``index``; other calls are noted."""
+    pieces: list[str] = []
+    for call in getattr(_first_delta(chunk, progress), "tool_calls", None) or ():
+        if call.index != index:
+            progress.other_tool_calls.add(call.index)
+        elif call.function is not None and call.function.arguments:
+            pieces.append(call.function.arguments)
     return "".join(pieces) or None
 
 
@@ -366,10 +389,20 @@ _INCOMPLETE_REASONS = {"max_output_tokens": "length"}
 
 
 def _responses_text(event: Any, progress: _Progress) -> str | None:
+    """The output text delta of a Responses API event; endings are noted.
+
+    Raises:
+        SourceError: The event says the response failed.
+    """
     kind = getattr(event, "type", None)
     if kind == "response.output_text.delta":
         delta = getattr(event, "delta", None)
         return delta if isinstance(delta, str) and delta else None
+    if kind == "response.refusal.delta":
+        delta = getattr(event, "delta", None)
+        if isinstance(delta, str) and delta:
+            progress.refusal.append(delta)
+        return None
     response = getattr(event, "response", None)
     if response is not None:
         progress.note(
@@ -393,6 +426,17 @@ def _responses_text(event: Any, progress: _Progress) -> str | None:
     return None
 
 
+def _status_error(exc: openai.APIStatusError) -> SourceError:
+    """An HTTP error answer, with the server's own message when it sent one."""
+    body = exc.body
+    detail = body.get("message") if isinstance(body, dict) else None
+    return SourceError(
+        f"the model server answered HTTP {exc.status_code}: {detail or exc.message}",
+        cause=exc,
+        status_code=exc.status_code,
+    )
+
+
 def _source_error(exc: Exception) -> Exception:
     """An error of the stream, said in the words of a model server.
 
@@ -410,14 +454,7 @@ def _source_error(exc: Exception) -> Exception:
     if not isinstance(exc, openai.OpenAIError):
         return exc
     if isinstance(exc, openai.APIStatusError):
-        body = exc.body
-        detail = body.get("message") if isinstance(body, dict) else None
-        return SourceError(
-            f"the model server answered HTTP {exc.status_code}: "
-            f"{detail or exc.message}",
-            cause=exc,
-            status_code=exc.status_code,
-        )
+        return _status_error(exc)
     if isinstance(exc, openai.APITimeoutError):
         return SourceError("the request to the model server timed out", cause=exc)
     if isinstance(exc, openai.APIConnectionError):
@@ -448,7 +485,7 @@ def _cut(stream: Any) -> None:
     connection that went back to the pool is never touched.
     """
     response = getattr(stream, "response", None)
-    if response is None or response.is_closed:
+    if response is None or getattr(response, "is_closed", True):
         return
     network = response.extensions.get("network_stream")
     sock = network.get_extra_info("socket") if network is not None else None

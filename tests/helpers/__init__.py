@@ -8,11 +8,23 @@
 - :mod:`.streams`: where values close in JSON text, chunked virtual-time runs;
 - :mod:`.work`: counting work (calls, memory) without clocks, for cost guards.
 - :mod:`.web`: an ASGI app under uvicorn on 127.0.0.1, and SSE frame parsing.
+- :mod:`.llm`: the requests and checks of the tests against the real model.
 """
 
 from __future__ import annotations
 
 from .json import check_stream, consistent, feed_all, same
+from .llm import (
+    CITIES_EXAMPLE,
+    CITIES_MESSAGES,
+    STORY_MESSAGES,
+    Cities,
+    City,
+    Story,
+    check_cancelled,
+    schema_request,
+    stream_story,
+)
 from .models import MODELS
 from .observers import (
     WAIT,
@@ -42,6 +54,15 @@ from .web import Frame, serve, sse_frames
 from .work import CHUNK, list_of_models, mean_profile_events, p90_transient_bytes
 
 __all__ = [
+    "CITIES_EXAMPLE",
+    "CITIES_MESSAGES",
+    "STORY_MESSAGES",
+    "Cities",
+    "City",
+    "Story",
+    "check_cancelled",
+    "schema_request",
+    "stream_story",
     "CHUNK",
     "FIXTURES",
     "Frame",

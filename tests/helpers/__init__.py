@@ -8,6 +8,8 @@
 - :mod:`.streams`: where values close in JSON text, chunked virtual-time runs;
 - :mod:`.work`: counting work (calls, memory) without clocks, for cost guards.
 - :mod:`.web`: an ASGI app under uvicorn on 127.0.0.1, and SSE frame parsing.
+- :mod:`.structured`: a scripted server and a sync or async client, the structured
+  call (``ask``), asyncio-and-trio runs;
 - :mod:`.llm`: the requests and checks of the tests against the real model.
 """
 
@@ -50,10 +52,12 @@ from .streams import (
     run_chunks,
     value_spans,
 )
+from .structured import ON_ASYNCIO_AND_TRIO, ask, serving, serving_async
 from .web import Frame, serve, sse_frames
 from .work import CHUNK, list_of_models, mean_profile_events, p90_transient_bytes
 
 __all__ = [
+    "ON_ASYNCIO_AND_TRIO",
     "CITIES_EXAMPLE",
     "CITIES_MESSAGES",
     "STORY_MESSAGES",
@@ -71,6 +75,7 @@ __all__ = [
     "Outcome",
     "WAIT",
     "advance_until",
+    "ask",
     "check_late_view_error",
     "check_raw_text_error",
     "check_stream",
@@ -93,6 +98,8 @@ __all__ = [
     "run_chunks",
     "same",
     "serve",
+    "serving",
+    "serving_async",
     "sse_frames",
     "subscribe",
     "thread_errors",

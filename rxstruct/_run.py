@@ -72,6 +72,7 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+_Client = TypeVar("_Client", openai.OpenAI, openai.AsyncOpenAI)
 
 Mode = Literal["json_schema", "tools", "responses"]
 """How the schema is sent: Chat Completions ``response_format``, a forced tool
@@ -229,41 +230,35 @@ class Request:
         else:
             kwargs["response_format"] = {
                 "type": "json_schema",
-                "json_schema": {
-                    "name": self.wire.name,
-                    "schema": self.wire.schema,
-                    "strict": self.wire.strict,
-                },
+                "json_schema": self._json_schema(),
             }
-        if self.max_tokens is not None:
-            kwargs["max_tokens"] = self.max_tokens
-        self._common(kwargs)
-        return kwargs
+        return self._common(kwargs, "max_tokens")
 
     def responses_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "model": self.model,
             "input": list(self.messages),
             "stream": True,
-            "text": {
-                "format": {
-                    "type": "json_schema",
-                    "name": self.wire.name,
-                    "schema": self.wire.schema,
-                    "strict": self.wire.strict,
-                }
-            },
+            "text": {"format": {"type": "json_schema", **self._json_schema()}},
         }
-        if self.max_tokens is not None:
-            kwargs["max_output_tokens"] = self.max_tokens
-        self._common(kwargs)
-        return kwargs
+        return self._common(kwargs, "max_output_tokens")
 
-    def _common(self, kwargs: dict[str, Any]) -> None:
+    def _json_schema(self) -> dict[str, Any]:
+        return {
+            "name": self.wire.name,
+            "schema": self.wire.schema,
+            "strict": self.wire.strict,
+        }
+
+    def _common(self, kwargs: dict[str, Any], max_tokens_key: str) -> dict[str, Any]:
+        """Adds the token limit (under the API's own key) and sampling options."""
+        if self.max_tokens is not None:
+            kwargs[max_tokens_key] = self.max_tokens
         if self.temperature is not None:
             kwargs["temperature"] = self.temperature
         if self.extra_body:
             kwargs["extra_body"] = dict(self.extra_body)
+        return kwargs
 
 
 # --- reading SDK chunks --------------------------------------------------------------
@@ -695,12 +690,17 @@ class Run:
             )
         )
 
-    def read_sync(self, client: openai.OpenAI) -> Generator[None, None, None]:
-        """Read the request in this thread, one chunk per step, each attempt."""
+    def _start(self, client: _Client) -> _Client:
+        """Begin reading; the client, with its own retries off if rxstruct retries."""
         self.begin()
         self._first_start = time.monotonic()
         if self.request.transport_retry is not None:
-            client = client.with_options(max_retries=0)  # rxstruct retries instead
+            return client.with_options(max_retries=0)  # rxstruct retries instead
+        return client
+
+    def read_sync(self, client: openai.OpenAI) -> Generator[None, None, None]:
+        """Read the request in this thread, one chunk per step, each attempt."""
+        client = self._start(client)
         try:
             while True:
                 yield from self._read_attempt_sync(client)
@@ -754,10 +754,7 @@ class Run:
         self, client: openai.AsyncOpenAI
     ) -> AsyncGenerator[None, None]:
         """Read the request in this task (asyncio or trio), attempt after attempt."""
-        self.begin()
-        self._first_start = time.monotonic()
-        if self.request.transport_retry is not None:
-            client = client.with_options(max_retries=0)  # rxstruct retries instead
+        client = self._start(client)
         try:
             while True:
                 reader = self._read_attempt_async(client)

@@ -59,7 +59,8 @@ from .exceptions import (
     UsageError,
 )
 from .json import JsonSnapshot, format_path
-from .sources import openai as _openai
+from .sources.openai import _chat_text, _cut, _responses_text, _status_error
+from .sources.openai import _Progress as _SourceProgress
 
 __all__ = [
     "FinalResult",
@@ -264,7 +265,7 @@ class Request:
 # --- reading SDK chunks --------------------------------------------------------------
 
 
-class _Progress(_openai._Progress):
+class _Progress(_SourceProgress):
     """What has been read of one stream, and when."""
 
     __slots__ = ("first_token", "started")
@@ -299,7 +300,7 @@ def _is_timeout(exc: BaseException) -> bool:
 def source_error(exc: Exception) -> SourceError:
     """The provider's or HTTP library's exception as a :class:`SourceError`."""
     if isinstance(exc, openai.APIStatusError):
-        return _openai._status_error(exc)
+        return _status_error(exc)
     if isinstance(exc, openai.APIConnectionError) and not _is_timeout(exc):
         reason = exc.__cause__ or exc
         return SourceError(
@@ -652,11 +653,11 @@ class Run:
         progress.chunks += 1
         mode = self.request.mode
         if mode == "responses":
-            text = _openai._responses_text(chunk, progress)
+            text = _responses_text(chunk, progress)
         elif mode == "tools":
-            text = _openai._tool_arguments(chunk, progress, 0)
+            text = _chat_text(chunk, progress, 0)
         else:
-            text = _openai._chat_content(chunk, progress)
+            text = _chat_text(chunk, progress, None)
         if text is not None:
             if progress.first_token is None:
                 progress.first_token = time.monotonic()
@@ -867,7 +868,7 @@ class Run:
             scope.cancel()
         sdk_stream = self._sdk_stream
         if sdk_stream is not None:
-            _openai._cut(sdk_stream)
+            _cut(sdk_stream)
 
     # -- retries (the policy is rxstruct._retry's)
 

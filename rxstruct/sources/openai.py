@@ -229,7 +229,7 @@ def from_tool_call_arguments(
         raise UsageError(f"index must be 0 or more, got {index!r}")
 
     def extract(chunk: Any, progress: _Progress) -> str | None:
-        return _tool_arguments(chunk, progress, index)
+        return _chat_text(chunk, progress, index)
 
     return _source(
         client,
@@ -297,9 +297,8 @@ def from_responses(
 class _Progress:
     """What one subscription has seen of its stream so far.
 
-    The readers below (``_chat_content``, ``_tool_arguments``,
-    ``_responses_text``) fill it in; the structured call
-    (``rxstruct._run``) reads its streams through the same readers.
+    The readers below (``_chat_text``, ``_responses_text``) fill it in; the
+    structured call (``rxstruct._run``) reads its streams through them too.
     """
 
     __slots__ = (
@@ -345,11 +344,13 @@ class _Progress:
 Extract = Callable[[Any, _Progress], str | None]
 
 
-def _first_delta(chunk: Any, progress: _Progress) -> Any:
-    """The delta of the choice with index 0, after noting the chunk's metadata.
+def _chat_text(chunk: Any, progress: _Progress, tool_call: int | None) -> str | None:
+    """The text delta of a Chat Completions chunk, after noting its metadata.
 
-    Notes the finish reason and any refusal text of that choice; ``None`` for
-    a usage chunk or a provider's empty first chunk.
+    The message content of choice 0, or with ``tool_call`` the arguments of
+    that tool call (other calls are noted). Notes the finish reason and any
+    refusal text; ``None`` for a usage chunk or a provider's empty first chunk.
+    One function for both, as it runs once per chunk.
     """
     progress.note(
         getattr(chunk, "id", None),
@@ -357,32 +358,29 @@ def _first_delta(chunk: Any, progress: _Progress) -> Any:
         getattr(chunk, "usage", None),
     )
     for choice in getattr(chunk, "choices", None) or ():
-        if getattr(choice, "index", 0) == 0:
-            if choice.finish_reason:
-                progress.finish_reason = str(choice.finish_reason)
-            delta = getattr(choice, "delta", None)
-            refusal = getattr(delta, "refusal", None)
-            if isinstance(refusal, str) and refusal:
-                progress.refusal.append(refusal)
-            return delta
+        if getattr(choice, "index", 0) != 0:
+            continue
+        if choice.finish_reason:
+            progress.finish_reason = str(choice.finish_reason)
+        delta = getattr(choice, "delta", None)
+        refusal = getattr(delta, "refusal", None)
+        if isinstance(refusal, str) and refusal:
+            progress.refusal.append(refusal)
+        if tool_call is None:
+            content = getattr(delta, "content", None)
+            return content if isinstance(content, str) and content else None
+        pieces: list[str] = []
+        for call in getattr(delta, "tool_calls", None) or ():
+            if call.index != tool_call:
+                progress.other_tool_calls.add(call.index)
+            elif call.function is not None and call.function.arguments:
+                pieces.append(call.function.arguments)
+        return "".join(pieces) or None
     return None
 
 
 def _chat_content(chunk: Any, progress: _Progress) -> str | None:
-    """The message content delta of a Chat Completions chunk."""
-    content = getattr(_first_delta(chunk, progress), "content", None)
-    return content if isinstance(content, str) and content else None
-
-
-def _tool_arguments(chunk: Any, progress: _Progress, index: int) -> str | None:
-    """The argument delta of tool call ``index``; other calls are noted."""
-    pieces: list[str] = []
-    for call in getattr(_first_delta(chunk, progress), "tool_calls", None) or ():
-        if call.index != index:
-            progress.other_tool_calls.add(call.index)
-        elif call.function is not None and call.function.arguments:
-            pieces.append(call.function.arguments)
-    return "".join(pieces) or None
+    return _chat_text(chunk, progress, None)
 
 
 _INCOMPLETE_REASONS = {"max_output_tokens": "length"}

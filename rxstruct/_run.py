@@ -17,7 +17,6 @@ response.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
@@ -60,6 +59,8 @@ from .exceptions import (
     UsageError,
 )
 from .json import JsonSnapshot, format_path
+from .sources.openai import _chat_text, _cut, _responses_text, _status_error
+from .sources.openai import _Progress as _SourceProgress
 
 __all__ = [
     "FinalResult",
@@ -72,6 +73,7 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+_Client = TypeVar("_Client", openai.OpenAI, openai.AsyncOpenAI)
 
 Mode = Literal["json_schema", "tools", "responses"]
 """How the schema is sent: Chat Completions ``response_format``, a forced tool
@@ -229,68 +231,49 @@ class Request:
         else:
             kwargs["response_format"] = {
                 "type": "json_schema",
-                "json_schema": {
-                    "name": self.wire.name,
-                    "schema": self.wire.schema,
-                    "strict": self.wire.strict,
-                },
+                "json_schema": self._json_schema(),
             }
-        if self.max_tokens is not None:
-            kwargs["max_tokens"] = self.max_tokens
-        self._common(kwargs)
-        return kwargs
+        return self._common(kwargs, "max_tokens")
 
     def responses_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "model": self.model,
             "input": list(self.messages),
             "stream": True,
-            "text": {
-                "format": {
-                    "type": "json_schema",
-                    "name": self.wire.name,
-                    "schema": self.wire.schema,
-                    "strict": self.wire.strict,
-                }
-            },
+            "text": {"format": {"type": "json_schema", **self._json_schema()}},
         }
-        if self.max_tokens is not None:
-            kwargs["max_output_tokens"] = self.max_tokens
-        self._common(kwargs)
-        return kwargs
+        return self._common(kwargs, "max_output_tokens")
 
-    def _common(self, kwargs: dict[str, Any]) -> None:
+    def _json_schema(self) -> dict[str, Any]:
+        return {
+            "name": self.wire.name,
+            "schema": self.wire.schema,
+            "strict": self.wire.strict,
+        }
+
+    def _common(self, kwargs: dict[str, Any], max_tokens_key: str) -> dict[str, Any]:
+        """Adds the token limit (under the API's own key) and sampling options."""
+        if self.max_tokens is not None:
+            kwargs[max_tokens_key] = self.max_tokens
         if self.temperature is not None:
             kwargs["temperature"] = self.temperature
         if self.extra_body:
             kwargs["extra_body"] = dict(self.extra_body)
+        return kwargs
 
 
 # --- reading SDK chunks --------------------------------------------------------------
 
 
-class _Progress:
-    """What has been read of one stream."""
+class _Progress(_SourceProgress):
+    """What has been read of one stream, and when."""
+
+    __slots__ = ("first_token", "started")
 
     def __init__(self) -> None:
-        self.chunks = 0
-        self.deltas = 0
-        self.finish_reason: str | None = None
-        self.usage: Any = None
-        self.model: str | None = None
-        self.response_id: str | None = None
-        self.refusal: list[str] = []
-        self.other_tool_calls: set[int] = set()
+        super().__init__()
         self.started = time.monotonic()
         self.first_token: float | None = None
-
-    def note(self, response_id: Any, model: Any, usage: Any) -> None:
-        if response_id and self.response_id is None:
-            self.response_id = str(response_id)
-        if model and self.model is None:
-            self.model = str(model)
-        if usage is not None:
-            self.usage = usage
 
     def finished(self) -> Finished:
         ttft = None if self.first_token is None else self.first_token - self.started
@@ -307,70 +290,6 @@ class _Progress:
         )
 
 
-def _chat_text(chunk: Any, progress: _Progress, tools: bool) -> str | None:
-    progress.note(
-        getattr(chunk, "id", None),
-        getattr(chunk, "model", None),
-        getattr(chunk, "usage", None),
-    )
-    for choice in getattr(chunk, "choices", None) or ():
-        if getattr(choice, "index", 0) != 0:
-            continue
-        if choice.finish_reason:
-            progress.finish_reason = str(choice.finish_reason)
-        delta = getattr(choice, "delta", None)
-        refusal = getattr(delta, "refusal", None)
-        if isinstance(refusal, str) and refusal:
-            progress.refusal.append(refusal)
-        if not tools:
-            content = getattr(delta, "content", None)
-            return content if isinstance(content, str) and content else None
-        pieces: list[str] = []
-        for call in getattr(delta, "tool_calls", None) or ():
-            if call.index != 0:
-                progress.other_tool_calls.add(call.index)
-            elif call.function is not None and call.function.arguments:
-                pieces.append(call.function.arguments)
-        return "".join(pieces) or None
-    return None
-
-
-_INCOMPLETE = {"max_output_tokens": "length", "content_filter": "content_filter"}
-
-
-def _responses_text(event: Any, progress: _Progress) -> str | None:
-    kind = getattr(event, "type", None)
-    if kind == "response.output_text.delta":
-        delta = getattr(event, "delta", None)
-        return delta if isinstance(delta, str) and delta else None
-    if kind == "response.refusal.delta":
-        delta = getattr(event, "delta", None)
-        if isinstance(delta, str) and delta:
-            progress.refusal.append(delta)
-        return None
-    response = getattr(event, "response", None)
-    if response is not None:
-        progress.note(
-            getattr(response, "id", None),
-            getattr(response, "model", None),
-            getattr(response, "usage", None),
-        )
-    if kind == "response.completed":
-        progress.finish_reason = "stop"
-    elif kind == "response.incomplete":
-        details = getattr(response, "incomplete_details", None)
-        reason = str(getattr(details, "reason", None) or "incomplete")
-        progress.finish_reason = _INCOMPLETE.get(reason, reason)
-    elif kind == "response.failed":
-        error = getattr(response, "error", None)
-        message = getattr(error, "message", None) or "the response failed"
-        raise SourceError(f"the model server reported: {message}")
-    elif kind == "error":
-        message = getattr(event, "message", None) or "an error event"
-        raise SourceError(f"the model server reported: {message}")
-    return None
-
-
 def _is_timeout(exc: BaseException) -> bool:
     """An SDK or HTTP-layer timeout (the HTTP library's class is not imported)."""
     if isinstance(exc, openai.APITimeoutError | TimeoutError):
@@ -381,34 +300,13 @@ def _is_timeout(exc: BaseException) -> bool:
 def source_error(exc: Exception) -> SourceError:
     """The provider's or HTTP library's exception as a :class:`SourceError`."""
     if isinstance(exc, openai.APIStatusError):
-        body = exc.body
-        detail = body.get("message") if isinstance(body, dict) else None
-        return SourceError(
-            f"the model server answered HTTP {exc.status_code}: "
-            f"{detail or exc.message}",
-            cause=exc,
-            status_code=exc.status_code,
-        )
+        return _status_error(exc)
     if isinstance(exc, openai.APIConnectionError) and not _is_timeout(exc):
         reason = exc.__cause__ or exc
         return SourceError(
             f"the connection to the model server failed: {reason}", cause=exc
         )
     return SourceError(f"the model server failed: {exc!r}", cause=exc)
-
-
-def _cut(sdk_stream: Any) -> None:
-    """Shut down the socket under a sync SDK stream (wakes a blocked reader)."""
-    response = getattr(sdk_stream, "response", None)
-    if response is None or getattr(response, "is_closed", True):
-        return
-    network = response.extensions.get("network_stream")
-    sock = network.get_extra_info("socket") if network is not None else None
-    if isinstance(sock, socket.socket):
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass  # already closed
 
 
 # --- the run -----------------------------------------------------------------------
@@ -756,8 +654,10 @@ class Run:
         mode = self.request.mode
         if mode == "responses":
             text = _responses_text(chunk, progress)
+        elif mode == "tools":
+            text = _chat_text(chunk, progress, 0)
         else:
-            text = _chat_text(chunk, progress, tools=mode == "tools")
+            text = _chat_text(chunk, progress, None)
         if text is not None:
             if progress.first_token is None:
                 progress.first_token = time.monotonic()
@@ -791,12 +691,17 @@ class Run:
             )
         )
 
-    def read_sync(self, client: openai.OpenAI) -> Generator[None, None, None]:
-        """Read the request in this thread, one chunk per step, each attempt."""
+    def _start(self, client: _Client) -> _Client:
+        """Begin reading; the client, with its own retries off if rxstruct retries."""
         self.begin()
         self._first_start = time.monotonic()
         if self.request.transport_retry is not None:
-            client = client.with_options(max_retries=0)  # rxstruct retries instead
+            return client.with_options(max_retries=0)  # rxstruct retries instead
+        return client
+
+    def read_sync(self, client: openai.OpenAI) -> Generator[None, None, None]:
+        """Read the request in this thread, one chunk per step, each attempt."""
+        client = self._start(client)
         try:
             while True:
                 yield from self._read_attempt_sync(client)
@@ -850,10 +755,7 @@ class Run:
         self, client: openai.AsyncOpenAI
     ) -> AsyncGenerator[None, None]:
         """Read the request in this task (asyncio or trio), attempt after attempt."""
-        self.begin()
-        self._first_start = time.monotonic()
-        if self.request.transport_retry is not None:
-            client = client.with_options(max_retries=0)  # rxstruct retries instead
+        client = self._start(client)
         try:
             while True:
                 reader = self._read_attempt_async(client)

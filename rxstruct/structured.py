@@ -69,7 +69,7 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, Required, TypedDict, TypeVar, Unpack, overload
 
 import openai
 from openai.types.chat import ChatCompletionMessageParam
@@ -505,69 +505,46 @@ def _element(node: Any, path: str) -> Any:
     raise UsageError(f"items={path!r} does not name a list (found {node!r})")
 
 
+class _Options(TypedDict, total=False):
+    """The keyword arguments of :func:`stream` after ``response_model``.
+
+    For its overloads; the implementation spells them out and documents them.
+    """
+
+    messages: Required[Sequence[ChatCompletionMessageParam]]
+    model: Required[str]
+    mode: Mode
+    max_tokens: int | None
+    temperature: float | None
+    context: Mapping[str, Any] | None
+    strict: bool
+    stall_timeout: float | None
+    extra_body: Mapping[str, object] | None
+    items: str | None
+    latest: bool
+    max_retries: int
+    reask: Reask | None
+    transport_retry: TransportRetry | None
+
+
 @overload
 def stream(
     client: openai.OpenAI,
     *,
     response_model: type[list[_M]],
-    messages: Sequence[ChatCompletionMessageParam],
-    model: str,
-    mode: Mode = ...,
-    max_tokens: int | None = ...,
-    temperature: float | None = ...,
-    context: Mapping[str, Any] | None = ...,
-    strict: bool = ...,
-    stall_timeout: float | None = ...,
-    extra_body: Mapping[str, object] | None = ...,
-    items: str | None = ...,
-    latest: bool = ...,
-    max_retries: int = ...,
-    reask: Reask | None = ...,
-    transport_retry: TransportRetry | None = ...,
+    **options: Unpack[_Options],
 ) -> StructuredStream[list[_M], list[Partial[_M]]]: ...
 
 
 @overload
 def stream(
-    client: openai.OpenAI,
-    *,
-    response_model: type[_M],
-    messages: Sequence[ChatCompletionMessageParam],
-    model: str,
-    mode: Mode = ...,
-    max_tokens: int | None = ...,
-    temperature: float | None = ...,
-    context: Mapping[str, Any] | None = ...,
-    strict: bool = ...,
-    stall_timeout: float | None = ...,
-    extra_body: Mapping[str, object] | None = ...,
-    items: str | None = ...,
-    latest: bool = ...,
-    max_retries: int = ...,
-    reask: Reask | None = ...,
-    transport_retry: TransportRetry | None = ...,
+    client: openai.OpenAI, *, response_model: type[_M], **options: Unpack[_Options]
 ) -> StructuredStream[_M, Partial[_M]]: ...
 
 
 @overload
 def stream(
-    client: openai.OpenAI,
-    *,
-    response_model: type[_T],
-    messages: Sequence[ChatCompletionMessageParam],
-    model: str,
-    mode: Mode = ...,
-    max_tokens: int | None = ...,
-    temperature: float | None = ...,
-    context: Mapping[str, Any] | None = ...,
-    strict: bool = ...,
-    stall_timeout: float | None = ...,
-    extra_body: Mapping[str, object] | None = ...,
-    items: str | None = ...,
-    latest: bool = ...,
-    max_retries: int = ...,
-    reask: Reask | None = ...,
-    transport_retry: TransportRetry | None = ...,
+    client: openai.OpenAI, *, response_model: type[_T], **options: Unpack[_Options]
 ) -> StructuredStream[_T, Any]: ...
 
 
@@ -576,64 +553,19 @@ def stream(
     client: openai.AsyncOpenAI,
     *,
     response_model: type[list[_M]],
-    messages: Sequence[ChatCompletionMessageParam],
-    model: str,
-    mode: Mode = ...,
-    max_tokens: int | None = ...,
-    temperature: float | None = ...,
-    context: Mapping[str, Any] | None = ...,
-    strict: bool = ...,
-    stall_timeout: float | None = ...,
-    extra_body: Mapping[str, object] | None = ...,
-    items: str | None = ...,
-    latest: bool = ...,
-    max_retries: int = ...,
-    reask: Reask | None = ...,
-    transport_retry: TransportRetry | None = ...,
+    **options: Unpack[_Options],
 ) -> AsyncStructuredStream[list[_M], list[Partial[_M]]]: ...
 
 
 @overload
 def stream(
-    client: openai.AsyncOpenAI,
-    *,
-    response_model: type[_M],
-    messages: Sequence[ChatCompletionMessageParam],
-    model: str,
-    mode: Mode = ...,
-    max_tokens: int | None = ...,
-    temperature: float | None = ...,
-    context: Mapping[str, Any] | None = ...,
-    strict: bool = ...,
-    stall_timeout: float | None = ...,
-    extra_body: Mapping[str, object] | None = ...,
-    items: str | None = ...,
-    latest: bool = ...,
-    max_retries: int = ...,
-    reask: Reask | None = ...,
-    transport_retry: TransportRetry | None = ...,
+    client: openai.AsyncOpenAI, *, response_model: type[_M], **options: Unpack[_Options]
 ) -> AsyncStructuredStream[_M, Partial[_M]]: ...
 
 
 @overload
 def stream(
-    client: openai.AsyncOpenAI,
-    *,
-    response_model: type[_T],
-    messages: Sequence[ChatCompletionMessageParam],
-    model: str,
-    mode: Mode = ...,
-    max_tokens: int | None = ...,
-    temperature: float | None = ...,
-    context: Mapping[str, Any] | None = ...,
-    strict: bool = ...,
-    stall_timeout: float | None = ...,
-    extra_body: Mapping[str, object] | None = ...,
-    items: str | None = ...,
-    latest: bool = ...,
-    max_retries: int = ...,
-    reask: Reask | None = ...,
-    transport_retry: TransportRetry | None = ...,
+    client: openai.AsyncOpenAI, *, response_model: type[_T], **options: Unpack[_Options]
 ) -> AsyncStructuredStream[_T, Any]: ...
 
 

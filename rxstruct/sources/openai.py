@@ -229,7 +229,7 @@ def from_tool_call_arguments(
         raise UsageError(f"index must be 0 or more, got {index!r}")
 
     def extract(chunk: Any, progress: _Progress) -> str | None:
-        return _tool_arguments(chunk, progress, index)
+        return _chat_text(chunk, progress, index)
 
     return _source(
         client,
@@ -295,9 +295,22 @@ def from_responses(
 
 
 class _Progress:
-    """What one subscription has seen of its stream so far."""
+    """What one subscription has seen of its stream so far.
 
-    __slots__ = ("chunks", "deltas", "finish_reason", "model", "response_id", "usage")
+    The readers below (``_chat_text``, ``_responses_text``) fill it in; the
+    structured call (``rxstruct._run``) reads its streams through them too.
+    """
+
+    __slots__ = (
+        "chunks",
+        "deltas",
+        "finish_reason",
+        "model",
+        "other_tool_calls",
+        "refusal",
+        "response_id",
+        "usage",
+    )
 
     def __init__(self) -> None:
         self.chunks = 0
@@ -306,6 +319,8 @@ class _Progress:
         self.response_id: str | None = None
         self.model: str | None = None
         self.usage: Any = None
+        self.refusal: list[str] = []  # what the model sent instead of an answer
+        self.other_tool_calls: set[int] = set()  # indexes of calls not followed
 
     def note(self, response_id: Any, model: Any, usage: Any) -> None:
         if response_id and self.response_id is None:
@@ -329,47 +344,63 @@ class _Progress:
 Extract = Callable[[Any, _Progress], str | None]
 
 
-def _first_choice(chunk: Any, progress: _Progress) -> Any:
-    """The choice with index 0 of a chunk, after noting its metadata."""
+def _chat_text(chunk: Any, progress: _Progress, tool_call: int | None) -> str | None:
+    """The text delta of a Chat Completions chunk, after noting its metadata.
+
+    The message content of choice 0, or with ``tool_call`` the arguments of
+    that tool call (other calls are noted). Notes the finish reason and any
+    refusal text; ``None`` for a usage chunk or a provider's empty first chunk.
+    One function for both, as it runs once per chunk.
+    """
     progress.note(
         getattr(chunk, "id", None),
         getattr(chunk, "model", None),
         getattr(chunk, "usage", None),
     )
     for choice in getattr(chunk, "choices", None) or ():
-        if getattr(choice, "index", 0) == 0:
-            if choice.finish_reason:
-                progress.finish_reason = str(choice.finish_reason)
-            return choice
-    return None  # a usage chunk, or a provider's empty first chunk
+        if getattr(choice, "index", 0) != 0:
+            continue
+        if choice.finish_reason:
+            progress.finish_reason = str(choice.finish_reason)
+        delta = getattr(choice, "delta", None)
+        refusal = getattr(delta, "refusal", None)
+        if isinstance(refusal, str) and refusal:
+            progress.refusal.append(refusal)
+        if tool_call is None:
+            content = getattr(delta, "content", None)
+            return content if isinstance(content, str) and content else None
+        pieces: list[str] = []
+        for call in getattr(delta, "tool_calls", None) or ():
+            if call.index != tool_call:
+                progress.other_tool_calls.add(call.index)
+            elif call.function is not None and call.function.arguments:
+                pieces.append(call.function.arguments)
+        return "".join(pieces) or None
+    return None
 
 
 def _chat_content(chunk: Any, progress: _Progress) -> str | None:
-    choice = _first_choice(chunk, progress)
-    delta = getattr(choice, "delta", None)
-    content = getattr(delta, "content", None)
-    return content if isinstance(content, str) and content else None
-
-
-def _tool_arguments(chunk: Any, progress: _Progress, index: int) -> str | None:
-    choice = _first_choice(chunk, progress)
-    delta = getattr(choice, "delta", None)
-    pieces = [
-        call.function.arguments
-        for call in getattr(delta, "tool_calls", None) or ()
-        if call.index == index and call.function and call.function.arguments
-    ]
-    return "".join(pieces) or None
+    return _chat_text(chunk, progress, None)
 
 
 _INCOMPLETE_REASONS = {"max_output_tokens": "length"}
 
 
 def _responses_text(event: Any, progress: _Progress) -> str | None:
+    """The output text delta of a Responses API event; endings are noted.
+
+    Raises:
+        SourceError: The event says the response failed.
+    """
     kind = getattr(event, "type", None)
     if kind == "response.output_text.delta":
         delta = getattr(event, "delta", None)
         return delta if isinstance(delta, str) and delta else None
+    if kind == "response.refusal.delta":
+        delta = getattr(event, "delta", None)
+        if isinstance(delta, str) and delta:
+            progress.refusal.append(delta)
+        return None
     response = getattr(event, "response", None)
     if response is not None:
         progress.note(
@@ -393,6 +424,17 @@ def _responses_text(event: Any, progress: _Progress) -> str | None:
     return None
 
 
+def _status_error(exc: openai.APIStatusError) -> SourceError:
+    """An HTTP error answer, with the server's own message when it sent one."""
+    body = exc.body
+    detail = body.get("message") if isinstance(body, dict) else None
+    return SourceError(
+        f"the model server answered HTTP {exc.status_code}: {detail or exc.message}",
+        cause=exc,
+        status_code=exc.status_code,
+    )
+
+
 def _source_error(exc: Exception) -> Exception:
     """An error of the stream, said in the words of a model server.
 
@@ -410,14 +452,7 @@ def _source_error(exc: Exception) -> Exception:
     if not isinstance(exc, openai.OpenAIError):
         return exc
     if isinstance(exc, openai.APIStatusError):
-        body = exc.body
-        detail = body.get("message") if isinstance(body, dict) else None
-        return SourceError(
-            f"the model server answered HTTP {exc.status_code}: "
-            f"{detail or exc.message}",
-            cause=exc,
-            status_code=exc.status_code,
-        )
+        return _status_error(exc)
     if isinstance(exc, openai.APITimeoutError):
         return SourceError("the request to the model server timed out", cause=exc)
     if isinstance(exc, openai.APIConnectionError):
@@ -448,7 +483,7 @@ def _cut(stream: Any) -> None:
     connection that went back to the pool is never touched.
     """
     response = getattr(stream, "response", None)
-    if response is None or response.is_closed:
+    if response is None or getattr(response, "is_closed", True):
         return
     network = response.extensions.get("network_stream")
     sock = network.get_extra_info("socket") if network is not None else None

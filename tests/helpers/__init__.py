@@ -8,11 +8,25 @@
 - :mod:`.streams`: where values close in JSON text, chunked virtual-time runs;
 - :mod:`.work`: counting work (calls, memory) without clocks, for cost guards.
 - :mod:`.web`: an ASGI app under uvicorn on 127.0.0.1, and SSE frame parsing.
+- :mod:`.structured`: a scripted server and a sync or async client, the structured
+  call (``ask``), asyncio-and-trio runs;
+- :mod:`.llm`: the requests and checks of the tests against the real model.
 """
 
 from __future__ import annotations
 
 from .json import check_stream, consistent, feed_all, same
+from .llm import (
+    CITIES_EXAMPLE,
+    CITIES_MESSAGES,
+    STORY_MESSAGES,
+    Cities,
+    City,
+    Story,
+    check_cancelled,
+    schema_request,
+    stream_story,
+)
 from .models import MODELS
 from .observers import (
     WAIT,
@@ -38,10 +52,21 @@ from .streams import (
     run_chunks,
     value_spans,
 )
+from .structured import ON_ASYNCIO_AND_TRIO, ask, serving, serving_async
 from .web import Frame, serve, sse_frames
 from .work import CHUNK, list_of_models, mean_profile_events, p90_transient_bytes
 
 __all__ = [
+    "ON_ASYNCIO_AND_TRIO",
+    "CITIES_EXAMPLE",
+    "CITIES_MESSAGES",
+    "STORY_MESSAGES",
+    "Cities",
+    "City",
+    "Story",
+    "check_cancelled",
+    "schema_request",
+    "stream_story",
     "CHUNK",
     "FIXTURES",
     "Frame",
@@ -50,6 +75,7 @@ __all__ = [
     "Outcome",
     "WAIT",
     "advance_until",
+    "ask",
     "check_late_view_error",
     "check_raw_text_error",
     "check_stream",
@@ -72,6 +98,8 @@ __all__ = [
     "run_chunks",
     "same",
     "serve",
+    "serving",
+    "serving_async",
     "sse_frames",
     "subscribe",
     "thread_errors",

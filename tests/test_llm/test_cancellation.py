@@ -8,7 +8,6 @@ finished; its log shows that very task cancelled and released early.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from typing import Any
@@ -16,34 +15,21 @@ from typing import Any
 import anyio
 import openai
 import pytest
-from pydantic import BaseModel, Field
 from reactivex import abc
 
 import rxstruct as rs
 from rxstruct.sources import from_chat_completion
 from rxstruct.testing import LlamaServer
+from tests.helpers import STORY_MESSAGES, Story, check_cancelled, schema_request
 
 WAIT = 60.0
 MAX_TOKENS = 400
 PARTIALS = 8  # how many partials to see before disposing
 
 
-class Story(BaseModel):
-    title: str = Field(min_length=3, max_length=40)
-    sentences: list[str] = Field(min_length=40, max_length=40)
-
-
 def request(model: str) -> dict[str, Any]:
-    return {
-        "model": model,
-        "messages": [{"role": "user", "content": "Tell a long story, as JSON."}],
-        "response_format": {
-            "type": "json_schema",
-            "json_schema": {"name": "story", "schema": Story.model_json_schema()},
-        },
-        "max_tokens": MAX_TOKENS,
-        "temperature": 0,
-    }
+    """create() arguments: a long story, constrained by its schema."""
+    return schema_request(model, "story", Story, STORY_MESSAGES, MAX_TOKENS)
 
 
 def busy_slot(server: LlamaServer) -> dict[str, Any]:
@@ -51,36 +37,6 @@ def busy_slot(server: LlamaServer) -> dict[str, Any]:
     [slot] = server.slots()
     assert slot["is_processing"], "the request is not being generated"
     return slot
-
-
-def check_cancelled(
-    server: LlamaServer, busy: dict[str, Any], disposed_at: float
-) -> None:
-    """The server stopped the task at once, far from its token limit."""
-    task = busy["id_task"]
-    [progress] = busy["next_token"]
-    assert progress["n_remain"] > 300, progress  # most of max_tokens still to go
-    deadline = disposed_at + 30.0
-    while server.slots()[0]["is_processing"]:
-        assert time.monotonic() < deadline, "the slot is still generating"
-        time.sleep(0.02)
-    idle_after = time.monotonic() - disposed_at
-    # Over 300 tokens were left: at ~30 tokens/s, 10 s of work (far more on a
-    # busy machine). Idle within 5 s means the task was stopped, not finished.
-    assert idle_after < 5.0, idle_after
-    [slot] = server.slots()
-    assert slot["id_task"] == task  # no other task ran meanwhile
-    cancelled = f"cancel task, id_task = {task}"
-    released = re.compile(rf"task {task} \| stop processing: n_tokens = (\d+)")
-    log = server.log_tail(200)
-    while not (cancelled in log and released.search(log)):
-        assert time.monotonic() < deadline, log  # the server logs from a thread
-        time.sleep(0.02)
-        log = server.log_tail(200)
-    match = released.search(log)
-    assert match is not None
-    # Its context at release: the prompt and a few tokens, not 400 more.
-    assert int(match.group(1)) < busy["n_prompt_tokens"] + 100
 
 
 def test_sync_dispose(client: openai.OpenAI, llama_server: LlamaServer) -> None:

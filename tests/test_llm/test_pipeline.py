@@ -19,56 +19,20 @@ from typing import Any
 import anyio
 import openai
 import pytest
-from pydantic import BaseModel, ConfigDict, Field
 from reactivex import Observable
 from reactivex import operators as ops
 
 import rxstruct as rs
 from rxstruct.sources import StreamEnded, from_chat_completion
 from rxstruct.testing import LlamaServer
+from tests.helpers import CITIES_MESSAGES, Cities, City, schema_request
 
 WAIT = 120.0  # seconds; a guard against hanging, far above a green run
 
 
-class City(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=3, max_length=20)
-    country: str = Field(min_length=3, max_length=20)
-    landmark: str = Field(min_length=3, max_length=30)
-
-
-class Cities(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    cities: list[City] = Field(min_length=3, max_length=3)
-
-
-# Gemma 3 270M is a base model: one worked example keeps it to compact JSON
-# (the schema allows any whitespace, which it would otherwise spend tokens on).
-EXAMPLE = {
-    "cities": [
-        {"name": "Tokyo", "country": "Japan", "landmark": "Senso-ji Temple"},
-        {"name": "Mumbai", "country": "India", "landmark": "Gateway of India"},
-    ]
-}
-MESSAGES = [
-    {"role": "user", "content": "Name two large cities of Asia, as JSON."},
-    {"role": "assistant", "content": json.dumps(EXAMPLE)},
-    {"role": "user", "content": "Name three large cities of Europe, as JSON."},
-]
-
-
 def request(model: str) -> dict[str, Any]:
     """create() arguments: three cities, constrained by the model's schema."""
-    return {
-        "model": model,
-        "messages": MESSAGES,
-        "response_format": {
-            "type": "json_schema",
-            "json_schema": {"name": "cities", "schema": Cities.model_json_schema()},
-        },
-        "max_tokens": 200,
-        "temperature": 0,
-    }
+    return schema_request(model, "cities", Cities, CITIES_MESSAGES, max_tokens=200)
 
 
 @dataclass

@@ -10,50 +10,23 @@ the request at the server; a small ``max_tokens`` gives an
 from __future__ import annotations
 
 import json
-import re
 import time
 from typing import Any
 
 import anyio
 import openai
 import pytest
-from pydantic import BaseModel, ConfigDict, Field
 
 import rxstruct as rs
 from rxstruct.testing import LlamaServer
-
-
-class City(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=3, max_length=20)
-    country: str = Field(min_length=3, max_length=20)
-    landmark: str = Field(min_length=3, max_length=30)
-
-
-class Cities(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    cities: list[City] = Field(min_length=3, max_length=3)
-
-
-# Gemma 3 270M is a base model: one worked example keeps its JSON compact.
-EXAMPLE = {
-    "cities": [
-        {"name": "Tokyo", "country": "Japan", "landmark": "Senso-ji Temple"},
-        {"name": "Mumbai", "country": "India", "landmark": "Gateway of India"},
-    ]
-}
-MESSAGES: list[Any] = [
-    {"role": "user", "content": "Name two large cities of Asia, as JSON."},
-    {"role": "assistant", "content": json.dumps(EXAMPLE)},
-    {"role": "user", "content": "Name three large cities of Europe, as JSON."},
-]
+from tests.helpers import CITIES_MESSAGES, Cities, City, check_cancelled, stream_story
 
 
 def call(client: openai.OpenAI | openai.AsyncOpenAI, model: str, **options: Any) -> Any:
     """The structured call the tests make (three cities, temperature 0)."""
     arguments: dict[str, Any] = {
         "response_model": Cities,
-        "messages": MESSAGES,
+        "messages": CITIES_MESSAGES,
         "model": model,
         "items": "cities",
         "max_tokens": 200,
@@ -120,53 +93,14 @@ async def test_async_structured_call(llama_server: LlamaServer) -> None:
 # --- cancellation -------------------------------------------------------------
 
 
-class Story(BaseModel):
-    title: str = Field(min_length=3, max_length=40)
-    sentences: list[str] = Field(min_length=40, max_length=40)
-
-
-STORY = [{"role": "user", "content": "Tell a long story, as JSON."}]
 PARTIALS = 8  # partials seen before breaking out
-
-
-def wait_cancelled(server: LlamaServer, busy: dict[str, Any], left_at: float) -> None:
-    """The server stopped the task at once, far from its 400-token limit."""
-    task = busy["id_task"]
-    [progress] = busy["next_token"]
-    assert progress["n_remain"] > 300, progress
-    deadline = left_at + 30.0
-    while server.slots()[0]["is_processing"]:
-        assert time.monotonic() < deadline, "the slot is still generating"
-        time.sleep(0.02)
-    # Over 300 tokens were left: 10 s of work at least. Idle within 5 s means
-    # the task was stopped, not finished.
-    assert time.monotonic() - left_at < 5.0
-    [slot] = server.slots()
-    assert slot["id_task"] == task
-    cancelled = f"cancel task, id_task = {task}"
-    released = re.compile(rf"task {task} \| stop processing: n_tokens = (\d+)")
-    log = server.log_tail(200)
-    while not (cancelled in log and released.search(log)):
-        assert time.monotonic() < deadline, log  # the server logs from a thread
-        time.sleep(0.02)
-        log = server.log_tail(200)
-    match = released.search(log)
-    assert match is not None
-    assert int(match.group(1)) < busy["n_prompt_tokens"] + 100
 
 
 def test_break_closes_the_request_at_the_server(
     client: openai.OpenAI, llama_server: LlamaServer
 ) -> None:
     """Breaking out of ``for partial in stream``: llama-server cancels the task."""
-    stream = rs.stream(
-        client,
-        response_model=Story,
-        messages=STORY,
-        model=llama_server.model,
-        max_tokens=400,
-        temperature=0,
-    )
+    stream = stream_story(client, llama_server.model)
     seen = 0
     busy: dict[str, Any] = {}
     for _ in stream:
@@ -176,7 +110,7 @@ def test_break_closes_the_request_at_the_server(
             assert busy["is_processing"]
             break
     left_at = time.monotonic()
-    wait_cancelled(llama_server, busy, left_at)
+    check_cancelled(llama_server, busy, left_at)
     with pytest.raises(rs.SourceError, match="closed"):
         stream.get_final_response()
 
@@ -194,14 +128,7 @@ async def test_async_break_closes_the_request_at_the_server(
     async with openai.AsyncOpenAI(
         base_url=llama_server.base_url, api_key="local", max_retries=0
     ) as client:
-        stream = rs.stream(
-            client,
-            response_model=Story,
-            messages=STORY,
-            model=llama_server.model,
-            max_tokens=400,
-            temperature=0,
-        )
+        stream = stream_story(client, llama_server.model)
         seen = 0
         busy: dict[str, Any] = {}
         with anyio.fail_after(120):
@@ -213,7 +140,7 @@ async def test_async_break_closes_the_request_at_the_server(
                         assert busy["is_processing"]
                         break
         left_at = time.monotonic()
-        await anyio.to_thread.run_sync(wait_cancelled, llama_server, busy, left_at)
+        await anyio.to_thread.run_sync(check_cancelled, llama_server, busy, left_at)
 
 
 # --- the token limit ---------------------------------------------------------

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
-import openai
 import pytest
 from pydantic import BaseModel
 
 import rxstruct as rs
-from rxstruct.testing import ScriptedLLMServer, ScriptedReply
+from rxstruct.testing import ScriptedReply
+from tests.helpers import ON_ASYNCIO_AND_TRIO, ask
+from tests.helpers import serving_async as serve
 
 pytestmark = [
     pytest.mark.anyio,
+    ON_ASYNCIO_AND_TRIO,
     # Under trio the openai SDK leaves some of its own and its HTTP library's
     # async generators to the garbage collector (plain SDK use warns too); a
     # retry makes a second request while the first one's are collected.
@@ -31,37 +31,16 @@ pytestmark = [
 MESSAGES: Any = [{"role": "user", "content": "Who?"}]
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 class User(BaseModel):
     name: str
     age: int
-
-
-@asynccontextmanager
-async def serve(
-    script: list[Any],
-) -> AsyncIterator[tuple[ScriptedLLMServer, openai.AsyncOpenAI]]:
-    with ScriptedLLMServer(script) as server:
-        client = openai.AsyncOpenAI(
-            base_url=server.base_url, api_key="local", max_retries=0
-        )
-        try:
-            yield server, client
-        finally:
-            await client.close()
 
 
 async def test_reask_in_the_loop() -> None:
     """async for sees the reset partial; the final is the re-asked answer."""
     script = [['{"name": "Al', '", "age": "x"}'], ['{"name": "Bo"', ', "age": 3}']]
     async with serve(script) as (server, client):
-        stream = rs.stream(
-            client, response_model=User, messages=MESSAGES, model="m", max_retries=1
-        )
+        stream = ask(client, User, MESSAGES, max_retries=1)
         names = [partial.name async for partial in stream]
         assert await stream.get_final_response() == User(name="Bo", age=3)
     assert names == ["Al", "Al", None, "Bo", "Bo"]
@@ -76,11 +55,10 @@ async def test_transport_retry_then_success() -> None:
         ['{"name": "A", "age": 5}'],
     ]
     async with serve(script) as (server, client):
-        stream = rs.stream(
+        stream = ask(
             client,
-            response_model=User,
-            messages=MESSAGES,
-            model="m",
+            User,
+            MESSAGES,
             transport_retry=rs.TransportRetry(initial=0.01, jitter=0.0),
         )
         events: list[Any] = []
@@ -98,13 +76,7 @@ async def test_cancel_during_backoff() -> None:
         ['{"name": "A", "age": 5}'],
     ]
     async with serve(script) as (server, client):
-        stream = rs.stream(
-            client,
-            response_model=User,
-            messages=MESSAGES,
-            model="m",
-            transport_retry=rs.TransportRetry(),
-        )
+        stream = ask(client, User, MESSAGES, transport_retry=rs.TransportRetry())
         announced = anyio.Event()
         final: list[Any] = []
         stream.events.subscribe(lambda e: announced.set(), lambda _: None)
@@ -126,13 +98,7 @@ async def test_aclose_during_backoff() -> None:
         ['{"name": "A", "age": 5}'],
     ]
     async with serve(script) as (server, client):
-        stream = rs.stream(
-            client,
-            response_model=User,
-            messages=MESSAGES,
-            model="m",
-            transport_retry=rs.TransportRetry(),
-        )
+        stream = ask(client, User, MESSAGES, transport_retry=rs.TransportRetry())
         stream.events.subscribe(lambda e: stream.close(), lambda _: None)
         with anyio.fail_after(5):
             with pytest.raises(rs.SourceError, match="closed by the consumer"):

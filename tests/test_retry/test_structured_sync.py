@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationInfo, model_validator
 
 import rxstruct as rs
 from rxstruct.testing import ScriptedReply
+from tests.helpers import ask
 
 MESSAGES: Any = [{"role": "user", "content": "Who?"}]
 FAST = rs.TransportRetry(initial=0.01, maximum=0.05, jitter=0.0)
@@ -37,9 +38,7 @@ class TestReask:
         """Malformed JSON is re-asked at once; the second answer is the final."""
         script = [['{"name": "Ada", ', '"age": trx'], ['{"name": "Ada", "age": 38}']]
         with serve(script) as (server, client):
-            stream = rs.stream(
-                client, response_model=User, messages=MESSAGES, model="m", max_retries=1
-            )
+            stream = ask(client, User, MESSAGES, max_retries=1)
             events = collect(stream)
             assert stream.result() == User(name="Ada", age=38)
         retrying = [e for e in events if isinstance(e, rs.Retrying)]
@@ -76,13 +75,7 @@ class TestReask:
             ['{"name": "Bo", "age": 19}'],
         ]
         with serve(script) as (server, client):
-            stream = rs.stream(
-                client,
-                response_model=Adult,
-                messages=MESSAGES,
-                model="m",
-                max_retries=2,
-            )
+            stream = ask(client, Adult, MESSAGES, max_retries=2)
             assert stream.result().age == 19
         assert seen[-3:] == [1, 2, 3]
         third = server.requests[2].messages
@@ -104,14 +97,7 @@ class TestReask:
             ['{"name": "Ada", "age": 38}'],
         ]
         with serve(script) as (server, client):
-            stream = rs.stream(
-                client,
-                response_model=User,
-                messages=MESSAGES,
-                model="m",
-                max_tokens=5,
-                max_retries=1,
-            )
+            stream = ask(client, User, MESSAGES, max_tokens=5, max_retries=1)
             events = collect(stream)
             assert stream.result() == User(name="Ada", age=38)
         (retrying,) = [e for e in events if isinstance(e, rs.Retrying)]
@@ -123,9 +109,7 @@ class TestReask:
         """Every attempt fails: one error carrying each attempt's error and text."""
         script = [['{"name": "A", "age": "x"}'], ['{"name": "A", "age": "y"}']]
         with serve(script) as (server, client):
-            stream = rs.stream(
-                client, response_model=User, messages=MESSAGES, model="m", max_retries=1
-            )
+            stream = ask(client, User, MESSAGES, max_retries=1)
             final: list[Any] = []
             stream.final.subscribe(final.append, final.append)
             with pytest.raises(rs.RetriesExhaustedError) as caught:
@@ -144,9 +128,7 @@ class TestReask:
     def test_no_retry_by_default(self, serve: Any) -> None:
         """Without max_retries the first failure is the outcome, as it is."""
         with serve([['{"name": "A", "age": "x"}']]) as (server, client):
-            stream = rs.stream(
-                client, response_model=User, messages=MESSAGES, model="m"
-            )
+            stream = ask(client, User, MESSAGES)
             with pytest.raises(rs.FinalValidationError):
                 stream.result()
         assert len(server.requests) == 1
@@ -157,9 +139,7 @@ class TestReask:
 
         script = [ScriptedReply(deltas=[ScriptedDelta(text="No.", refusal=True)])]
         with serve(script) as (server, client):
-            stream = rs.stream(
-                client, response_model=User, messages=MESSAGES, model="m", max_retries=3
-            )
+            stream = ask(client, User, MESSAGES, max_retries=3)
             with pytest.raises(rs.RefusalError):
                 stream.result()
         assert len(server.requests) == 1
@@ -174,14 +154,7 @@ class TestReask:
             server,
             client,
         ):
-            stream = rs.stream(
-                client,
-                response_model=User,
-                messages=MESSAGES,
-                model="m",
-                mode="tools",
-                max_retries=1,
-            )
+            stream = ask(client, User, MESSAGES, mode="tools", max_retries=1)
             assert stream.result() == User(name="A", age=5)
         assistant, tool = server.requests[1].messages[-2:]
         call = assistant["tool_calls"][0]
@@ -193,14 +166,7 @@ class TestReask:
         """Responses API: the answer and the feedback are appended as input items."""
         script = [['{"name": "A", "age": "x"}'], ['{"name": "A", "age": 5}']]
         with serve(script) as (server, client):
-            stream = rs.stream(
-                client,
-                response_model=User,
-                messages=MESSAGES,
-                model="m",
-                mode="responses",
-                max_retries=1,
-            )
+            stream = ask(client, User, MESSAGES, mode="responses", max_retries=1)
             assert stream.result() == User(name="A", age=5)
         items = server.requests[1].body["input"]
         assert items[1] == {"role": "assistant", "content": '{"name": "A", "age": "x"}'}
@@ -214,14 +180,7 @@ class TestReask:
 
         script = [['{"name": "A", "age": "x"}'], ['{"name": "A", "age": 5}']]
         with serve(script) as (server, client):
-            stream = rs.stream(
-                client,
-                response_model=User,
-                messages=MESSAGES,
-                model="m",
-                max_retries=1,
-                reask=reask,
-            )
+            stream = ask(client, User, MESSAGES, max_retries=1, reask=reask)
             stream.result()
         assert server.requests[1].messages[-1] == {
             "role": "user",
@@ -234,9 +193,7 @@ class TestViewsAcrossAttempts:
         """The partial view gets an empty value at the restart, then the new answer."""
         script = [['{"name": "Al', '", "age": "x"}'], ['{"name": "Bo"', ', "age": 3}']]
         with serve(script) as (server, client):
-            stream = rs.stream(
-                client, response_model=User, messages=MESSAGES, model="m", max_retries=1
-            )
+            stream = ask(client, User, MESSAGES, max_retries=1)
             partials = [(p.name, p.age) for p in stream]
             final = stream.get_final_response()
         assert partials == [
@@ -252,14 +209,7 @@ class TestViewsAcrossAttempts:
         """latest=True (background reader): the loop's last partial is attempt 2's."""
         script = [['{"name": "Al", "age": "x"}'], ['{"name": "Bo"', ', "age": 3}']]
         with serve(script) as (server, client):
-            stream = rs.stream(
-                client,
-                response_model=User,
-                messages=MESSAGES,
-                model="m",
-                max_retries=1,
-                latest=True,
-            )
+            stream = ask(client, User, MESSAGES, max_retries=1, latest=True)
             seen = [(p.name, p.age) for p in stream]
             assert stream.get_final_response() == User(name="Bo", age=3)
         assert seen[-1] == ("Bo", 3)
@@ -269,9 +219,7 @@ class TestViewsAcrossAttempts:
         """The events stream: attempt 1, Retrying, the reset, attempt 2, the end."""
         script = [['{"name": "Al', '", "age": "x"}'], ['{"name": "Bo"', ', "age": 3}']]
         with serve(script) as (server, client):
-            stream = rs.stream(
-                client, response_model=User, messages=MESSAGES, model="m", max_retries=1
-            )
+            stream = ask(client, User, MESSAGES, max_retries=1)
             events = collect(stream)
             stream.result()
         kinds = [
@@ -302,14 +250,7 @@ class TestViewsAcrossAttempts:
         second = {"items": [{"title": "a"}, {"title": "B"}]}
         script = [[json.dumps(first)[:-1], " x"], [json.dumps(second)]]
         with serve(script) as (server, client):
-            stream = rs.stream(
-                client,
-                response_model=list[Idea],
-                messages=MESSAGES,
-                model="m",
-                max_retries=1,
-                strict=False,
-            )
+            stream = ask(client, list[Idea], MESSAGES, max_retries=1, strict=False)
             items: list[Any] = []
             stream.items.subscribe(items.append)
             events = collect(stream)
@@ -340,9 +281,7 @@ class TestViewsAcrossAttempts:
         """Partials, items, fields, finish, final and events share each attempt."""
         script = [['{"name": "A", "age": "x"}'], ['{"name": "A", "age": 5}']]
         with serve(script) as (server, client):
-            stream = rs.stream(
-                client, response_model=User, messages=MESSAGES, model="m", max_retries=3
-            )
+            stream = ask(client, User, MESSAGES, max_retries=3)
             sinks: list[list[Any]] = [[] for _ in range(5)]
             stream.partials.subscribe(sinks[0].append)
             stream.fields().subscribe(sinks[1].append)
@@ -362,11 +301,10 @@ class TestTransport:
             ['{"name": "A", "age": 5}'],
         ]
         with serve(script, max_retries=5) as (server, client):
-            stream = rs.stream(
+            stream = ask(
                 client,
-                response_model=User,
-                messages=MESSAGES,
-                model="m",
+                User,
+                MESSAGES,
                 transport_retry=rs.TransportRetry(initial=5.0),
             )
             events = collect(stream)
@@ -388,13 +326,7 @@ class TestTransport:
             ['{"name": "A", "age": 5}'],
         ]
         with serve(script) as (server, client):
-            stream = rs.stream(
-                client,
-                response_model=User,
-                messages=MESSAGES,
-                model="m",
-                transport_retry=FAST,
-            )
+            stream = ask(client, User, MESSAGES, transport_retry=FAST)
             events = collect(stream)
             assert stream.result() == User(name="A", age=5)
         retrying = [e for e in events if isinstance(e, rs.Retrying)]
@@ -408,11 +340,10 @@ class TestTransport:
         """Out of transport retries: every attempt's error, in one exception."""
         script = [ScriptedReply.error(503)] * 3
         with serve(script) as (server, client):
-            stream = rs.stream(
+            stream = ask(
                 client,
-                response_model=User,
-                messages=MESSAGES,
-                model="m",
+                User,
+                MESSAGES,
                 transport_retry=rs.TransportRetry(
                     max_retries=2, initial=0.01, jitter=0.0
                 ),
@@ -427,11 +358,10 @@ class TestTransport:
         """No retry starts after the deadline: a long Retry-After ends it."""
         script = [ScriptedReply.error(429, headers={"retry-after": "30"})]
         with serve(script) as (server, client):
-            stream = rs.stream(
+            stream = ask(
                 client,
-                response_model=User,
-                messages=MESSAGES,
-                model="m",
+                User,
+                MESSAGES,
                 transport_retry=rs.TransportRetry(deadline=10.0),
             )
             with pytest.raises(rs.SourceError) as caught:
@@ -442,13 +372,7 @@ class TestTransport:
     def test_401_is_not_retried(self, serve: Any) -> None:
         """An error no retry can fix ends the stream at once."""
         with serve([ScriptedReply.error(401)]) as (server, client):
-            stream = rs.stream(
-                client,
-                response_model=User,
-                messages=MESSAGES,
-                model="m",
-                transport_retry=FAST,
-            )
+            stream = ask(client, User, MESSAGES, transport_retry=FAST)
             with pytest.raises(rs.SourceError) as caught:
                 stream.result()
         assert caught.value.status_code == 401
@@ -461,13 +385,7 @@ class TestTransport:
             ['{"name": "A", "age": 5}'],
         ]
         with serve(script) as (server, client):
-            stream = rs.stream(
-                client,
-                response_model=User,
-                messages=MESSAGES,
-                model="m",
-                transport_retry=FAST,
-            )
+            stream = ask(client, User, MESSAGES, transport_retry=FAST)
             events = collect(stream)
             assert stream.result() == User(name="A", age=5)
         (retrying,) = [e for e in events if isinstance(e, rs.Retrying)]
@@ -482,14 +400,7 @@ class TestTransport:
             ['{"name": "A", "age": 5}'],
         ]
         with serve(script) as (server, client):
-            stream = rs.stream(
-                client,
-                response_model=User,
-                messages=MESSAGES,
-                model="m",
-                max_retries=2,
-                transport_retry=FAST,
-            )
+            stream = ask(client, User, MESSAGES, max_retries=2, transport_retry=FAST)
             with pytest.raises(rs.SourceError):
                 stream.result()
         assert len(server.requests) == 1
@@ -502,13 +413,7 @@ class TestTransport:
         ]
         restart = rs.TransportRetry(initial=0.01, restart_after_tokens=True)
         with serve(script) as (server, client):
-            stream = rs.stream(
-                client,
-                response_model=User,
-                messages=MESSAGES,
-                model="m",
-                transport_retry=restart,
-            )
+            stream = ask(client, User, MESSAGES, transport_retry=restart)
             events = collect(stream)
             assert stream.result() == User(name="A", age=5)
         (retrying,) = [e for e in events if isinstance(e, rs.Retrying)]
@@ -522,13 +427,7 @@ class TestTransport:
             ['{"name": "A", "age": 5}'],
         ]
         with serve(script) as (server, client):
-            stream = rs.stream(
-                client,
-                response_model=User,
-                messages=MESSAGES,
-                model="m",
-                transport_retry=rs.TransportRetry(),
-            )
+            stream = ask(client, User, MESSAGES, transport_retry=rs.TransportRetry())
             waiting = threading.Event()
             stream.events.subscribe(lambda e: waiting.set(), lambda _: None)
             stream.connect()

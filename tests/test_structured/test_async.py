@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
-import openai
 import pytest
 from pydantic import BaseModel
 
 import rxstruct as rs
-from rxstruct.testing import ScriptedLLMServer, ScriptedReply
+from rxstruct.testing import ScriptedReply
+from tests.helpers import ON_ASYNCIO_AND_TRIO, ask
+from tests.helpers import serving_async as serve
 
 pytestmark = [
     pytest.mark.anyio,
+    ON_ASYNCIO_AND_TRIO,
     # Under trio the openai SDK leaves some of its own and its HTTP library's
     # async generators to the garbage collector (plain SDK use warns too).
     pytest.mark.filterwarnings(
@@ -26,11 +26,6 @@ pytestmark = [
 ]
 
 MESSAGES: Any = [{"role": "user", "content": "Recommend three sci-fi movies."}]
-
-
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 class Movie(BaseModel):
@@ -51,26 +46,10 @@ def chunks(value: Any, size: int = 9) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
 
 
-@asynccontextmanager
-async def serve(
-    script: list[Any], *, speed: float = 1.0
-) -> AsyncIterator[tuple[ScriptedLLMServer, openai.AsyncOpenAI]]:
-    with ScriptedLLMServer(script, speed=speed) as server:
-        client = openai.AsyncOpenAI(
-            base_url=server.base_url, api_key="local", max_retries=0
-        )
-        try:
-            yield server, client
-        finally:
-            await client.close()
-
-
 async def test_async_for_then_final() -> None:
     """async for partial in stream; await stream.get_final_response()."""
     async with serve([chunks({"items": MOVIES})]) as (server, client):
-        stream = rs.stream(
-            client, response_model=list[Movie], messages=MESSAGES, model="local"
-        )
+        stream = ask(client, list[Movie], MESSAGES)
         titles: list[list[str | None]] = []
         async for partial in stream:
             titles.append([movie.title for movie in partial])
@@ -83,9 +62,7 @@ async def test_async_for_then_final() -> None:
 async def test_reading_runs_on_the_callers_thread() -> None:
     """The request is read by the iterating task: views run on its thread."""
     async with serve([chunks({"items": MOVIES})]) as (_, client):
-        stream = rs.stream(
-            client, response_model=list[Movie], messages=MESSAGES, model="local"
-        )
+        stream = ask(client, list[Movie], MESSAGES)
         threads: set[int] = set()
         stream.items.subscribe(lambda _: threads.add(threading.get_ident()))
         async for _ in stream:
@@ -96,9 +73,7 @@ async def test_reading_runs_on_the_callers_thread() -> None:
 async def test_await_the_stream_for_the_final_only() -> None:
     """await stream: the final, with the views fed on the way."""
     async with serve([chunks({"items": MOVIES})]) as (_, client):
-        stream = rs.stream(
-            client, response_model=list[Movie], messages=MESSAGES, model="local"
-        )
+        stream = ask(client, list[Movie], MESSAGES)
         items: list[Any] = []
         stream.items.subscribe(items.append)
         final = await stream
@@ -108,13 +83,7 @@ async def test_await_the_stream_for_the_final_only() -> None:
 
 async def test_responses_mode_async() -> None:
     async with serve([chunks({"items": MOVIES})]) as (server, client):
-        stream = rs.stream(
-            client,
-            response_model=list[Movie],
-            messages=MESSAGES,
-            model="local",
-            mode="responses",
-        )
+        stream = ask(client, list[Movie], MESSAGES, mode="responses")
         final = await stream.result()
     assert len(final) == 3
     assert server.requests[0].path == "/v1/responses"
@@ -122,9 +91,7 @@ async def test_responses_mode_async() -> None:
 
 async def test_an_http_error_is_raised_from_the_loop() -> None:
     async with serve([ScriptedReply.error(500, "boom")]) as (_, client):
-        stream = rs.stream(
-            client, response_model=list[Movie], messages=MESSAGES, model="local"
-        )
+        stream = ask(client, list[Movie], MESSAGES)
         with pytest.raises(rs.SourceError, match="HTTP 500: boom") as caught:
             async for _ in stream:
                 pass
@@ -137,13 +104,7 @@ async def test_stall_timeout() -> None:
         deltas=chunks({"items": MOVIES}), stall_after=2, stall_seconds=30
     )
     async with serve([reply]) as (server, client):
-        stream = rs.stream(
-            client,
-            response_model=list[Movie],
-            messages=MESSAGES,
-            model="local",
-            stall_timeout=0.3,
-        )
+        stream = ask(client, list[Movie], MESSAGES, stall_timeout=0.3)
         with pytest.raises(rs.StreamStalledError) as caught:
             await stream.result()
         request = server.requests[0]
@@ -155,9 +116,7 @@ async def test_cancelling_the_task_closes_the_request() -> None:
     """Cancel the reading task mid-stream: the server sees the hang-up within 1 s."""
     reply = ScriptedReply(deltas=chunks({"items": MOVIES}, 2), delay=0.05)
     async with serve([reply]) as (server, client):
-        stream = rs.stream(
-            client, response_model=list[Movie], messages=MESSAGES, model="local"
-        )
+        stream = ask(client, list[Movie], MESSAGES)
         seen = 0
         with anyio.move_on_after(0.4):
             async for _ in stream:
@@ -177,9 +136,7 @@ async def test_break_and_aclose_close_the_request() -> None:
     """Break out of the loop and close: the server sees the hang-up at once."""
     reply = ScriptedReply(deltas=chunks({"items": MOVIES}, 2), delay=0.05)
     async with serve([reply]) as (server, client):
-        stream = rs.stream(
-            client, response_model=list[Movie], messages=MESSAGES, model="local"
-        )
+        stream = ask(client, list[Movie], MESSAGES)
         async with stream:
             async for _ in stream:
                 break
@@ -193,10 +150,4 @@ async def test_break_and_aclose_close_the_request() -> None:
 async def test_latest_needs_a_sync_client() -> None:
     async with serve([]) as (_, client):
         with pytest.raises(rs.UsageError, match="latest=True is for sync"):
-            rs.stream(
-                client,
-                response_model=Movie,
-                messages=MESSAGES,
-                model="local",
-                latest=True,
-            )
+            ask(client, Movie, MESSAGES, latest=True)

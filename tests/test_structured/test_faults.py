@@ -16,6 +16,7 @@ from pydantic import BaseModel, field_validator
 
 import rxstruct as rs
 from rxstruct.testing import ScriptedDelta, ScriptedReply
+from tests.helpers import ask
 
 MESSAGES: Any = [{"role": "user", "content": "Extract the user."}]
 
@@ -179,9 +180,7 @@ class TestTheAnswer:
                 return age
 
         with serve([chunks({"name": "Tom", "age": 12})]) as (_, client):
-            stream = rs.stream(
-                client, response_model=Adult, messages=MESSAGES, model="local"
-            )
+            stream = ask(client, Adult, MESSAGES)
             seen: list[Any] = []
             completed: list[bool] = []
             stream.partials.subscribe(

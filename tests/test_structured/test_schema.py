@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 import rxstruct as rs
 from rxstruct._schema import wire_format
+from tests.helpers import ask
 
 MESSAGES: Any = [{"role": "user", "content": "Answer as JSON."}]
 
@@ -110,23 +111,17 @@ class TestOverHttp:
     def test_union_response_model(self, serve: Any) -> None:
         """A union at the root works: wrapped on the wire, unwrapped for you."""
         with serve([['{"value": {"kind": "dog", ', '"good": true}}']]) as (_, client):
-            final = rs.stream(
-                client, response_model=Cat | Dog, messages=MESSAGES, model="local"
-            ).result()
+            final = ask(client, Cat | Dog, MESSAGES).result()
         assert final == Dog(kind="dog", good=True)
 
     def test_recursive_response_model(self, serve: Any) -> None:
         tree = {"name": "a", "children": [{"name": "b", "children": []}]}
         with serve([[json.dumps(tree)]]) as (_, client):
-            stream = rs.stream(
-                client, response_model=Node, messages=MESSAGES, model="local"
-            )
+            stream = ask(client, Node, MESSAGES)
             assert stream.result() == Node.model_validate(tree)
 
     def test_strict_errors_are_raised_at_once(self, serve: Any) -> None:
         with serve([]) as (server, client):
             with pytest.raises(rs.UsageError, match="strict=False"):
-                rs.stream(
-                    client, response_model=Tagged, messages=MESSAGES, model="local"
-                )
+                ask(client, Tagged, MESSAGES)
             assert server.requests == []

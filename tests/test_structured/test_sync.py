@@ -13,6 +13,7 @@ from reactivex import operators as ops
 
 import rxstruct as rs
 from rxstruct.testing import ScriptedDelta, ScriptedReply
+from tests.helpers import ask
 
 MESSAGES: Any = [{"role": "user", "content": "Three ideas, as JSON."}]
 
@@ -43,9 +44,7 @@ class TestIteration:
     def test_partials_then_final(self, serve: Any) -> None:
         """for partial in stream, then get_final_response(): one request."""
         with serve([chunks(IDEAS)]) as (server, client):
-            stream = rs.stream(
-                client, response_model=Ideas, messages=MESSAGES, model="local"
-            )
+            stream = ask(client, Ideas, MESSAGES)
             partials = list(stream)
             final = stream.get_final_response()
         assert final == Ideas.model_validate(IDEAS)
@@ -59,9 +58,7 @@ class TestIteration:
     def test_list_response_model_is_unwrapped(self, serve: Any) -> None:
         """list[Model]: {"items": [...]} on the wire, a list for the user."""
         with serve([chunks({"items": IDEAS["ideas"]})]) as (server, client):
-            stream = rs.stream(
-                client, response_model=list[Idea], messages=MESSAGES, model="local"
-            )
+            stream = ask(client, list[Idea], MESSAGES)
             partials = list(stream)
             final = stream.get_final_response()
         assert final == [Idea.model_validate(i) for i in IDEAS["ideas"]]
@@ -75,18 +72,14 @@ class TestIteration:
     def test_result_only(self, serve: Any) -> None:
         """result() reads everything and returns the final."""
         with serve([chunks({"name": "Ada", "age": 38})]) as (_, client):
-            stream = rs.stream(
-                client, response_model=User, messages=MESSAGES, model="local"
-            )
+            stream = ask(client, User, MESSAGES)
             assert stream.result() == User(name="Ada", age=38)
             assert stream.result() == User(name="Ada", age=38)  # no new request
 
     def test_reading_twice_is_refused(self, serve: Any) -> None:
         """A stream is one request: a second loop says so."""
         with serve([chunks({"name": "Ada", "age": 38})]) as (server, client):
-            stream = rs.stream(
-                client, response_model=User, messages=MESSAGES, model="local"
-            )
+            stream = ask(client, User, MESSAGES)
             list(stream)
             with pytest.raises(rs.RxStructError, match="already been read"):
                 list(stream)
@@ -106,23 +99,17 @@ class TestIteration:
                 return name.upper() + info.context["suffix"]
 
         with serve([chunks({"name": "ada"})]) as (_, client):
-            stream = rs.stream(
-                client,
-                response_model=Shouted,
-                messages=MESSAGES,
-                model="local",
-                context={"suffix": "!"},
-            )
+            stream = ask(client, Shouted, MESSAGES, context={"suffix": "!"})
             assert stream.result().name == "ADA!"
         assert seen == [{"rxstruct_partial": False, "suffix": "!"}]
 
     def test_request_fields(self, serve: Any) -> None:
         """Typed parameters become the request's fields; extra_body is merged."""
         with serve([chunks({"name": "Ada", "age": 38})]) as (server, client):
-            rs.stream(
+            ask(
                 client,
-                response_model=User,
-                messages=MESSAGES,
+                User,
+                MESSAGES,
                 model="gemma",
                 max_tokens=64,
                 temperature=0.2,
@@ -140,13 +127,7 @@ class TestIteration:
     def test_latest_gives_the_newest_partial(self, serve: Any) -> None:
         """latest=True: a slow loop skips to the newest partial, final intact."""
         with serve([chunks(IDEAS, 3)]) as (_, client):
-            stream = rs.stream(
-                client,
-                response_model=Ideas,
-                messages=MESSAGES,
-                model="local",
-                latest=True,
-            )
+            stream = ask(client, Ideas, MESSAGES, latest=True)
             seen = []
             for partial in stream:
                 seen.append(partial)
@@ -167,13 +148,7 @@ class TestModes:
             ]
         )
         with serve([reply]) as (server, client):
-            stream = rs.stream(
-                client,
-                response_model=User,
-                messages=MESSAGES,
-                model="local",
-                mode="tools",
-            )
+            stream = ask(client, User, MESSAGES, mode="tools")
             assert stream.result() == User(name="Ada", age=38)
             assert stream.finished is not None
             assert stream.finished.finish_reason == "tool_calls"
@@ -188,14 +163,7 @@ class TestModes:
     def test_responses_mode(self, serve: Any) -> None:
         """mode="responses": text.format json_schema on /v1/responses."""
         with serve([chunks({"name": "Ada", "age": 38})]) as (server, client):
-            stream = rs.stream(
-                client,
-                response_model=User,
-                messages=MESSAGES,
-                model="local",
-                mode="responses",
-                max_tokens=50,
-            )
+            stream = ask(client, User, MESSAGES, mode="responses", max_tokens=50)
             assert stream.result() == User(name="Ada", age=38)
             assert stream.finished is not None
             assert stream.finished.finish_reason == "stop"
@@ -212,26 +180,14 @@ class TestModes:
     def test_unknown_mode(self, serve: Any) -> None:
         with serve([]) as (_, client):
             with pytest.raises(rs.UsageError, match="mode must be one of"):
-                rs.stream(
-                    client,
-                    response_model=User,
-                    messages=MESSAGES,
-                    model="local",
-                    mode="xml",  # type: ignore[arg-type]
-                )
+                ask(client, User, MESSAGES, mode="xml")
 
 
 class TestViews:
     def test_views_share_one_request(self, serve: Any) -> None:
         """partials, items, fields, finish, final, events: one request."""
         with serve([chunks(IDEAS)]) as (server, client):
-            stream = rs.stream(
-                client,
-                response_model=Ideas,
-                messages=MESSAGES,
-                model="local",
-                items="ideas",
-            )
+            stream = ask(client, Ideas, MESSAGES, items="ideas")
             got: dict[str, list[Any]] = {
                 name: [] for name in ("partial", "item", "field", "finish", "final")
             }
@@ -262,9 +218,7 @@ class TestViews:
     ) -> None:
         """A debounce on the partial view flushes before the final arrives."""
         with serve([chunks(IDEAS)]) as (_, client):
-            stream = rs.stream(
-                client, response_model=Ideas, messages=MESSAGES, model="local"
-            )
+            stream = ask(client, Ideas, MESSAGES)
             ui: list[tuple[str, Any]] = []
             reactivex.merge(
                 stream.partials.pipe(
@@ -279,13 +233,7 @@ class TestViews:
     def test_items_of_a_nested_path_are_typed_from_the_model(self, serve: Any) -> None:
         """items='ideas' finds Idea from the model's annotations."""
         with serve([chunks(IDEAS)]) as (_, client):
-            stream = rs.stream(
-                client,
-                response_model=Ideas,
-                messages=MESSAGES,
-                model="local",
-                items="ideas",
-            )
+            stream = ask(client, Ideas, MESSAGES, items="ideas")
             items: list[Any] = []
             stream.items.subscribe(items.append)
             stream.result()
@@ -295,25 +243,15 @@ class TestViews:
     def test_bad_items_path(self, serve: Any) -> None:
         with serve([]) as (_, client):
             with pytest.raises(rs.UsageError, match="has no field 'idea'"):
-                rs.stream(
-                    client,
-                    response_model=Ideas,
-                    messages=MESSAGES,
-                    model="local",
-                    items="idea",
-                )
-            stream = rs.stream(
-                client, response_model=User, messages=MESSAGES, model="local"
-            )
+                ask(client, Ideas, MESSAGES, items="idea")
+            stream = ask(client, User, MESSAGES)
             with pytest.raises(rs.UsageError, match="no list"):
                 _ = stream.items
 
     def test_a_view_subscribed_after_the_end_gets_the_outcome(self, serve: Any) -> None:
         """Late subscribers learn how it ended, not a spurious error."""
         with serve([chunks({"name": "Ada", "age": 38})]) as (server, client):
-            stream = rs.stream(
-                client, response_model=User, messages=MESSAGES, model="local"
-            )
+            stream = ask(client, User, MESSAGES)
             final = stream.result()
             assert stream.final.run() == final
             assert stream.finish.run().finish_reason == "stop"
@@ -325,9 +263,7 @@ class TestViews:
     def test_connect_reads_on_a_background_thread(self, serve: Any) -> None:
         """connect(): views get their values on the reader thread."""
         with serve([chunks(IDEAS)]) as (server, client):
-            stream = rs.stream(
-                client, response_model=Ideas, messages=MESSAGES, model="local"
-            )
+            stream = ask(client, Ideas, MESSAGES)
             threads: set[str] = set()
             done = threading.Event()
             finals: list[Ideas] = []

@@ -504,8 +504,11 @@ class UnionShape(Shape):
         """
         discriminator = self.discriminator
         if discriminator is not None:
-            # An implied tag decides when it is there; without it, the keys do.
-            if discriminator.explicit or any(k in members for k in discriminator.keys):
+            # An implied tag decides once it is complete; before (absent, or
+            # still being written) the keys do, as they did chunk by chunk.
+            if discriminator.explicit or any(
+                k in members and k != open_key for k in discriminator.keys
+            ):
                 return discriminator.choose(members, open_key)
         fitting = [a for a in self.model_arms if all(k in a.keys for k in members)]
         if len(fitting) == 1:

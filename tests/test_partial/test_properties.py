@@ -287,6 +287,26 @@ def test_skipped_snapshots_end_the_same(
     assert dump(emissions[-1]) == dump(final)
 
 
+def test_a_tag_being_written_keeps_the_arm_the_keys_chose() -> None:
+    """``best: Cat | Dog`` (tag implied by ``kind``): once ``lives`` has named the
+    arm, the tag's open string does not hide it again, chunk by chunk or afresh.
+
+    Found by the property below (hypothesis): incremental showed ``PartialCat``
+    while a conversion from scratch of the same prefix showed ``None``.
+    """
+    text = '{"best": {"name": "q", "lives": 0, "kind": "cat"}}'
+    cut = text.index('"kind": "') + len('"kind": "')
+    incremental = rs.PartialBuilder(Profile)
+    decoder = rs.PartialJsonDecoder()
+    incremental.feed(decoder.feed(text[: text.index('"kind"')]))
+    shown = incremental.feed(decoder.feed(text[text.index('"kind"') : cut]))
+    afresh = rs.PartialBuilder(Profile).feed(rs.PartialJsonDecoder().feed(text[:cut]))
+    assert shown is not None and afresh is not None
+    assert dump(shown) == dump(afresh)
+    assert type(shown.best) is rs.partial_model(Cat)
+    assert (shown.best.name, shown.best.lives, shown.best.kind) == ("q", 0, None)
+
+
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents())
 def test_incremental_equals_converting_each_prefix_afresh(

@@ -6,8 +6,8 @@ SDK and the network (SSE framing, chunked transfer, retries, timeouts,
 connection pooling, closing a stream early) behaves as it does against a
 provider, without an API key or a network.
 
-Its answers are shaped like those of llama.cpp's ``llama-server`` (recorded in
-``tests/fixtures/raw``): Chat Completions streams start with a
+Its answers are shaped like those of llama.cpp's ``llama-server`` (as recorded
+from a real one for the test suite): Chat Completions streams start with a
 ``{"role": "assistant", "content": null}`` delta, carry one
 ``chat.completion.chunk`` per content or tool-call delta, end with a chunk
 holding ``finish_reason`` and then ``data: [DONE]``; the Responses API streams

@@ -110,6 +110,19 @@ class Tree(BaseModel):
     children: list[Tree] = []
 
 
+# A tagged union (the tag ``kind`` is implied by the Literal fields).
+class Cat(BaseModel):
+    kind: Literal["cat"]
+    name: str
+    lives: int = 9
+
+
+class Dog(BaseModel):
+    kind: Literal["dog"]
+    name: str
+    good: bool = True
+
+
 MODELS: dict[str, Any] = {
     "recipes": Recipes,
     "user": UserCase,

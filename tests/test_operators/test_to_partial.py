@@ -34,6 +34,7 @@ from tests.helpers import (
     marbles_run,
     published_views,
 )
+from tests.helpers.models import Cat, Dog
 
 
 def partials(model: Any, chunks: Sequence[str], **options: Any) -> list[Any]:
@@ -312,18 +313,6 @@ class TestContainers:
 
 
 # --- unions ------------------------------------------------------------------
-
-
-class Cat(BaseModel):
-    kind: Literal["cat"]
-    name: str
-    lives: int = 9
-
-
-class Dog(BaseModel):
-    kind: Literal["dog"]
-    name: str
-    good: bool = True
 
 
 class TestUnions:

@@ -22,7 +22,7 @@ import rxstruct as rs
 from rxstruct.json import parse_pattern
 from rxstruct.sources import Recording
 from tests.helpers import MODELS, load, truncated
-from tests.helpers.models import Numbers
+from tests.helpers.models import Cat, Dog, Numbers
 
 # --- checks --------------------------------------------------------------------
 
@@ -141,18 +141,6 @@ class Color(enum.StrEnum):
 class Weighted(BaseModel):
     label: str
     weight: float
-
-
-class Cat(BaseModel):
-    kind: Literal["cat"]
-    name: str
-    lives: int = 9
-
-
-class Dog(BaseModel):
-    kind: Literal["dog"]
-    name: str
-    good: bool = True
 
 
 class Node(BaseModel):

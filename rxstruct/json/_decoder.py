@@ -30,7 +30,14 @@ from ..exceptions import (
     UsageError,
 )
 from ._paths import Path, format_path
-from ._snapshot import ARRAY, OBJECT, JsonSnapshot, OpenContainer, StringParts
+from ._snapshot import (
+    ARRAY,
+    OBJECT,
+    JsonSnapshot,
+    OpenContainer,
+    StringParts,
+    new_snapshot,
+)
 
 __all__ = ["JsonKind", "PartialJsonDecoder"]
 
@@ -311,7 +318,25 @@ class PartialJsonDecoder:
             if len(chunks) - self._blocks >= _BLOCK:
                 self._compact()
             try:
-                self._run(text)
+                if (
+                    self._state == _STRING
+                    and not self._pending
+                    and _STRING_RUN.fullmatch(text) is not None
+                ):
+                    # The whole chunk is text inside a string (the most common
+                    # chunk): handled here, without the scanner's call.
+                    before = self._string_length
+                    self._string_parts.append(text)
+                    self._string_length = before + len(text)
+                    if self._string_length > self.max_string_length:
+                        self._string_too_long(
+                            self._base + self.max_string_length - before
+                        )
+                    if self._string_shown:
+                        self._changed[self._string_path] = None
+                    self._base += len(text)
+                else:
+                    self._run(text)
             except (JsonStreamError, IncompleteJsonError) as exc:
                 self._error = exc
                 self._stopped = True
@@ -380,21 +405,6 @@ class PartialJsonDecoder:
     # -- the scanner ----------------------------------------------------------
 
     def _run(self, chunk: str) -> None:
-        if (
-            self._state == _STRING
-            and not self._pending
-            and _STRING_RUN.fullmatch(chunk) is not None
-        ):
-            # The whole chunk is text inside a string (the most common chunk).
-            before = self._string_length
-            self._string_parts.append(chunk)
-            self._string_length = before + len(chunk)
-            if self._string_length > self.max_string_length:
-                self._string_too_long(self._base + self.max_string_length - before)
-            if self._string_shown:
-                self._changed[self._string_path] = None
-            self._base += len(chunk)
-            return
         if self._pending:
             buf = self._pending + chunk
             self._pending = ""
@@ -973,33 +983,28 @@ class PartialJsonDecoder:
         self._index = index + 1
         completed = tuple(self._completed) if self._completed else ()
         changed = tuple(self._changed) if self._changed else ()
+        chunks = self._chunks
         if self._root_done:
-            return JsonSnapshot.create(
-                chunk=chunk, index=index, done=done, chunks=self._chunks,
-                n_chunks=len(self._chunks), frames=(), leaf=None, root=self._root,
-                has_root=True, completed=completed, changed=changed,
-                open_path=None, trailing_start=self._trailing_start,
+            return new_snapshot(
+                chunk, index, done, chunks, len(chunks), (), None, self._root,
+                True, completed, changed, None, self._trailing_start,
             )  # fmt: skip
         if self._stale:
             self._refresh_frames()
         frames = self._frames
         if self._string_shown:
             shared = self._string_shared
-            return JsonSnapshot.create(
-                chunk=chunk, index=index, done=False, chunks=self._chunks,
-                n_chunks=len(self._chunks), frames=frames,
-                leaf=(shared, len(shared.parts)), root=None, has_root=True,
-                completed=completed, changed=changed, open_path=self._string_path,
-                trailing_start=-1,
+            return new_snapshot(
+                chunk, index, False, chunks, len(chunks), frames,
+                (shared, len(shared.parts)), None, True, completed, changed,
+                self._string_path, -1,
             )  # fmt: skip
         open_path = self._frames_path
         if self._state == _STRING and not self._string_is_key:
             open_path = self._string_path  # a string shown only once complete
-        return JsonSnapshot.create(
-            chunk=chunk, index=index, done=False, chunks=self._chunks,
-            n_chunks=len(self._chunks), frames=frames, leaf=None, root=None,
-            has_root=bool(frames), completed=completed, changed=changed,
-            open_path=open_path, trailing_start=-1,
+        return new_snapshot(
+            chunk, index, False, chunks, len(chunks), frames, None, None,
+            bool(frames), completed, changed, open_path, -1,
         )  # fmt: skip
 
     def _refresh_frames(self) -> None:

@@ -14,6 +14,7 @@ __all__ = [
     "JsonValue",
     "OpenContainer",
     "StringParts",
+    "new_snapshot",
 ]
 
 JsonValue: TypeAlias = (
@@ -219,22 +220,10 @@ class JsonSnapshot:
             >>> snap.value, snap.complete
             (1, True)
         """
-        self = _new(cls)
-        self.chunk = chunk
-        self.index = index
-        self.done = done
-        self.completed = completed
-        self.changed = changed
-        self.open_path = open_path
-        self._chunks = chunks
-        self._n_chunks = n_chunks
-        self.open_containers = frames
-        self._leaf = leaf
-        self._root = root
-        self.has_value = has_root
-        self._trailing_start = trailing_start
-        self._cache = _MISSING
-        return self
+        return new_snapshot(
+            chunk, index, done, chunks, n_chunks, frames, leaf, root, has_root,
+            completed, changed, open_path, trailing_start,
+        )  # fmt: skip
 
     # -- value -------------------------------------------------------------
 
@@ -337,6 +326,45 @@ class JsonSnapshot:
             "" if self.open_path is None else f" open at {format_path(self.open_path)}"
         )
         return f"<JsonSnapshot #{self.index} {state}{where}: {self.value!r}>"
+
+
+def new_snapshot(
+    chunk: str,
+    index: int,
+    done: bool,
+    chunks: list[str],
+    n_chunks: int,
+    frames: tuple[OpenContainer, ...],
+    leaf: tuple[StringParts, int] | None,
+    root: Any,
+    has_root: bool,
+    completed: tuple[Completed, ...],
+    changed: tuple[Path, ...],
+    open_path: Path | None,
+    trailing_start: int,
+) -> JsonSnapshot:
+    """:meth:`JsonSnapshot.create` with positional arguments: the decoder's.
+
+    Private to the package: the decoder makes one snapshot per chunk, and a
+    plain function called positionally costs less than a classmethod called
+    with keywords. Arguments as in :meth:`JsonSnapshot.create`.
+    """
+    self = _new(JsonSnapshot)
+    self.chunk = chunk
+    self.index = index
+    self.done = done
+    self.completed = completed
+    self.changed = changed
+    self.open_path = open_path
+    self._chunks = chunks
+    self._n_chunks = n_chunks
+    self.open_containers = frames
+    self._leaf = leaf
+    self._root = root
+    self.has_value = has_root
+    self._trailing_start = trailing_start
+    self._cache = _MISSING
+    return self
 
 
 def _build_open(frames: tuple[OpenContainer, ...], level: int, leaf: Any) -> Any:

@@ -19,7 +19,7 @@ import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from functools import cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, TypeAdapter
 
@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 Sink = Callable[[Any], None]
+_Out = TypeVar("_Out")
 
 _PARTIAL = "trailing-strings"
 DEBOUNCE_SECONDS = 0.05
@@ -58,55 +59,62 @@ def _rxstruct_lacks(*names: str) -> str | None:
     return None
 
 
-class System(ABC):
-    """A way to turn chunks into one partial value per chunk."""
+class _Runner(ABC, Generic[_Out]):
+    """What the harness runs: a named way to consume a workload's chunks."""
 
     name: ClassVar[str]
-    family: ClassVar[str] = "peer"  # "rxstruct" or "peer"
-    output: ClassVar[str] = "model"  # "model", "raw" or "items"
 
     def unavailable(self, workload: Workload) -> str | None:
         """Why this system cannot run ``workload``, or None."""
         return None
 
     @abstractmethod
-    def run(self, workload: Workload, chunks: Iterator[str], sink: Sink) -> None:
-        """Consume ``chunks`` until exhausted, delivering values to ``sink``."""
+    def run(self, workload: Workload, chunks: Iterator[str], out: _Out) -> None:
+        """Consume ``chunks`` until exhausted, telling ``out`` what it delivers."""
+
+
+class System(_Runner[Sink]):
+    """A way to turn chunks into one partial value per chunk (``out``: a sink)."""
+
+    family: ClassVar[str] = "peer"  # "rxstruct" or "peer"
+    output: ClassVar[str] = "model"  # "model", "raw" or "items"
 
 
 # --- rxstruct -------------------------------------------------------------------
 
 
-class RxDecoderFeed(System):
-    """The decoder alone: snapshots, value never built (a dropped chunk's cost)."""
+class _RxDecoder(System):
+    """The decoder alone, without Rx: a snapshot per chunk."""
+
+    family = "rxstruct"
+    output = "raw"
+    reads_value: ClassVar[bool]
+
+    def run(self, workload: Workload, chunks: Iterator[str], sink: Sink) -> None:
+        from rxstruct.json import PartialJsonDecoder
+
+        feed = PartialJsonDecoder().feed
+        # Two loops, so that no chunk pays for choosing.
+        if self.reads_value:
+            for chunk in chunks:
+                sink(feed(chunk).value)
+        else:
+            for chunk in chunks:
+                sink(feed(chunk))
+
+
+class RxDecoderFeed(_RxDecoder):
+    """The snapshots, value never built (a dropped chunk's cost)."""
 
     name = "rxstruct feed (no value)"
-    family = "rxstruct"
-    output = "raw"
-
-    def run(self, workload: Workload, chunks: Iterator[str], sink: Sink) -> None:
-        from rxstruct.json import PartialJsonDecoder
-
-        decoder = PartialJsonDecoder()
-        feed = decoder.feed
-        for chunk in chunks:
-            sink(feed(chunk))
+    reads_value = False
 
 
-class RxDecoderValue(System):
-    """The decoder without Rx, ``snapshot.value`` after every chunk."""
+class RxDecoderValue(_RxDecoder):
+    """``snapshot.value`` after every chunk."""
 
     name = "rxstruct feed+value"
-    family = "rxstruct"
-    output = "raw"
-
-    def run(self, workload: Workload, chunks: Iterator[str], sink: Sink) -> None:
-        from rxstruct.json import PartialJsonDecoder
-
-        decoder = PartialJsonDecoder()
-        feed = decoder.feed
-        for chunk in chunks:
-            sink(feed(chunk).value)
+    reads_value = True
 
 
 def _virtual_clock() -> Any:
@@ -419,30 +427,33 @@ class Jiter(_Reparse):
         return lambda text: from_json(text.encode(), partial_mode=_PARTIAL)
 
 
-class LangChain(_Reparse):
+class _ImportedParser(_Reparse):
+    """A peer's function of the whole buffer, imported when the system runs."""
+
+    output = "raw"
+    module: ClassVar[str]
+    function: ClassVar[str]
+
+    def unavailable(self, workload: Workload) -> str | None:
+        return _missing(self.module)
+
+    def parser(self, workload: Workload) -> Callable[[str], Any]:
+        parse: Callable[[str], Any] = getattr(
+            importlib.import_module(self.module), self.function
+        )
+        return parse
+
+
+class LangChain(_ImportedParser):
     name = "langchain parse_partial_json"
-    output = "raw"
-
-    def unavailable(self, workload: Workload) -> str | None:
-        return _missing("langchain_core")
-
-    def parser(self, workload: Workload) -> Callable[[str], Any]:
-        from langchain_core.utils.json import parse_partial_json
-
-        return parse_partial_json  # type: ignore[no-any-return]
+    module = "langchain_core.utils.json"
+    function = "parse_partial_json"
 
 
-class PartialJsonParser(_Reparse):
+class PartialJsonParser(_ImportedParser):
     name = "partial-json-parser"
-    output = "raw"
-
-    def unavailable(self, workload: Workload) -> str | None:
-        return _missing("partial_json_parser")
-
-    def parser(self, workload: Workload) -> Callable[[str], Any]:
-        from partial_json_parser import loads
-
-        return loads  # type: ignore[no-any-return]
+    module = "partial_json_parser"
+    function = "loads"
 
 
 SYSTEMS: list[System] = [
@@ -492,17 +503,11 @@ Emit = Callable[[int], None]
 """Called with a list index when the system says that item is complete."""
 
 
-class ItemSystem(ABC):
-    """When does each list item reach the consumer as a complete item?"""
+class ItemSystem(_Runner[Emit]):
+    """When does each list item reach the consumer as a complete item?
 
-    name: ClassVar[str]
-
-    def unavailable(self, workload: Workload) -> str | None:
-        return None
-
-    @abstractmethod
-    def run(self, workload: Workload, chunks: Iterator[str], emit: Emit) -> None:
-        """Consume ``chunks``; call ``emit(index)`` for each item delivered."""
+    ``run`` calls ``emit(index)`` for each item delivered.
+    """
 
 
 class RxItems(ItemSystem):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -351,37 +352,34 @@ def _read_fixture(case: str) -> tuple[dict[str, Any], list[str], list[float]]:
     return header, [r["delta"] for r in records], [float(r["t"]) for r in records]
 
 
+_JSON = json.JSONDecoder()
+
+
 def _item_ends(text: str, list_path: str) -> list[int]:
-    """Offsets of the closing braces of the items of ``text[list_path]``."""
+    """Offsets of the closing braces of the items of ``text[list_path]``.
+
+    Each item is read by the standard library's decoder (``raw_decode`` tells
+    where it ends), so strings holding brackets or quotes need no care here.
+    """
+    opening = re.search(rf'"{re.escape(list_path)}"\s*:\s*\[', text)
+    if opening is None:
+        raise ValueError(f"no list {list_path!r} in the recorded text")
     ends: list[int] = []
-    depth = 0
-    in_string = escaped = False
-    list_depth = -1
-    key_seen = False
-    i = text.index(f'"{list_path}"')
-    for j in range(i + len(list_path) + 2, len(text)):
-        c = text[j]
-        if in_string:
-            if escaped:
-                escaped = False
-            elif c == "\\":
-                escaped = True
-            elif c == '"':
-                in_string = False
-            continue
-        if c == '"':
-            in_string = True
-        elif c in "[{":
-            if c == "[" and not key_seen:
-                key_seen, list_depth = True, depth + 1
-            depth += 1
-        elif c in "]}":
-            depth -= 1
-            if depth == list_depth and c == "}":
-                ends.append(j)
-            if depth < list_depth:
-                break
+    position = _after_space(text, opening.end())
+    while text[position] != "]":
+        item, end = _JSON.raw_decode(text, position)
+        if isinstance(item, dict):
+            ends.append(end - 1)
+        position = _after_space(text, end)
+        if text[position] == ",":
+            position = _after_space(text, position + 1)
     return ends
+
+
+def _after_space(text: str, position: int) -> int:
+    while text[position] in " \t\n\r":
+        position += 1
+    return position
 
 
 @cache

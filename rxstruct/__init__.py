@@ -128,37 +128,27 @@ __all__ = [
     "validate_final",
 ]
 
-_STRUCTURED = (
-    "AsyncStructuredStream",
-    "FinalResult",
-    "Finished",
-    "ItemsDropped",
-    "PartialUpdate",
-    "Retrying",
-    "StreamEvent",
-    "StructuredStream",
-    "TransportRetry",
-    "retry_with_feedback",
-    "stream",
-)
+# The names above that are not imported yet (only for type checkers) load on
+# first use: the structured call imports the OpenAI SDK (about a second), and the
+# web room sits above the face.
+_LAZY = frozenset(name for name in __all__ if name not in globals())
 
 
 def __getattr__(name: str) -> _typing.Any:
-    # The structured call imports the OpenAI SDK (about a second): on first use.
-    if name in _STRUCTURED:
+    if name == "to_sse":
+        from .web import to_sse
+
+        globals()[name] = to_sse
+        return to_sse
+    if name in _LAZY:
         from . import structured
 
         value = getattr(structured, name)
         globals()[name] = value
         return value
-    if name == "to_sse":  # the web room sits above the face: on first use only
-        from .web import to_sse
-
-        globals()[name] = to_sse
-        return to_sse
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # Classes and functions from private modules show their public home (the
 # structured names and to_sse live in public modules, loaded on first use).
-_publish(globals(), [name for name in __all__ if name not in (*_STRUCTURED, "to_sse")])
+_publish(globals(), [name for name in __all__ if name not in _LAZY])

@@ -110,21 +110,6 @@ __all__ = [
     "stream",
 ]
 
-# The event types and the retry operator defined in private modules show this
-# module as their home.
-_publish(
-    globals(),
-    [
-        "FinalResult",
-        "Finished",
-        "ItemsDropped",
-        "PartialUpdate",
-        "Retrying",
-        "TransportRetry",
-        "retry_with_feedback",
-    ],
-)
-
 _T = TypeVar("_T")
 _P = TypeVar("_P")
 _M = TypeVar("_M", bound=BaseModel)
@@ -717,3 +702,9 @@ def stream(
             )
         return AsyncStructuredStream(client, run)
     return StructuredStream(client, run, latest=latest)
+
+
+# The event types and the retry operator defined in private modules show this
+# module as their home (names defined here, and type aliases, are left as they
+# are).
+_publish(globals(), __all__)

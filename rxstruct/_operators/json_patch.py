@@ -426,33 +426,25 @@ def apply_patch(document: Any, operations: Iterable[Mapping[str, Any]]) -> Any:
         parent = document
         for part in parts[:-1]:
             parent = _child(parent, part, where)
-        last = parts[-1]
+        key: Any = parts[-1]  # a member name, or a list index below
         if isinstance(parent, dict):
-            if op == "add":
-                parent[last] = value
-                continue
-            if last not in parent:
-                raise UsageError(f"{where}: no member {last!r}")
-            if op == "replace":
-                parent[last] = value
-            elif op == "remove":
-                del parent[last]
-            else:
-                parent[last] = _appended(parent[last], value, where)
+            if op != "add" and key not in parent:
+                raise UsageError(f"{where}: no member {key!r}")
         elif isinstance(parent, list):
-            index = _index(last, len(parent), op == "add", where)
+            key = _index(key, len(parent), op == "add", where)
             if op == "add":
-                parent.insert(index, value)
-            elif op == "replace":
-                parent[index] = value
-            elif op == "remove":
-                del parent[index]
-            else:
-                parent[index] = _appended(parent[index], value, where)
+                parent.insert(key, value)
+                continue
         else:
             raise UsageError(
                 f"{where}: the parent is a {type(parent).__name__}, not a container"
             )
+        if op in ("add", "replace"):
+            parent[key] = value
+        elif op == "remove":
+            del parent[key]
+        else:
+            parent[key] = _appended(parent[key], value, where)
     return document
 
 

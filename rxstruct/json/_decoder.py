@@ -36,7 +36,6 @@ from ._snapshot import (
     JsonSnapshot,
     OpenContainer,
     StringParts,
-    new_snapshot,
 )
 
 __all__ = ["JsonKind", "PartialJsonDecoder"]
@@ -63,6 +62,8 @@ _FENCE_REST: Final = 14  # skipping the rest of a fence line
 _TENTATIVE: Final = 15  # after a bare top-level scalar: prose unless nothing follows
 _OPENER: Final = 16  # after '{' or '[' in prose: JSON only if JSON follows
 
+# Bound once: the decoder makes a snapshot per chunk (positional arguments).
+_new_snapshot: Final = JsonSnapshot.create
 _WS: Final = re.compile(r"[ \t\n\r]*")
 _STRING_RUN: Final = re.compile(r'[^"\\\x00-\x1f]+')
 _NUMBER_RUN: Final = re.compile(r"[0-9eE+\-.]+")
@@ -985,7 +986,7 @@ class PartialJsonDecoder:
         changed = tuple(self._changed) if self._changed else ()
         chunks = self._chunks
         if self._root_done:
-            return new_snapshot(
+            return _new_snapshot(
                 chunk, index, done, chunks, len(chunks), (), None, self._root,
                 True, completed, changed, None, self._trailing_start,
             )  # fmt: skip
@@ -994,7 +995,7 @@ class PartialJsonDecoder:
         frames = self._frames
         if self._string_shown:
             shared = self._string_shared
-            return new_snapshot(
+            return _new_snapshot(
                 chunk, index, False, chunks, len(chunks), frames,
                 (shared, len(shared.parts)), None, True, completed, changed,
                 self._string_path, -1,
@@ -1002,7 +1003,7 @@ class PartialJsonDecoder:
         open_path = self._frames_path
         if self._state == _STRING and not self._string_is_key:
             open_path = self._string_path  # a string shown only once complete
-        return new_snapshot(
+        return _new_snapshot(
             chunk, index, False, chunks, len(chunks), frames, None, None,
             bool(frames), completed, changed, open_path, -1,
         )  # fmt: skip

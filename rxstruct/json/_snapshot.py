@@ -14,7 +14,6 @@ __all__ = [
     "JsonValue",
     "OpenContainer",
     "StringParts",
-    "new_snapshot",
 ]
 
 JsonValue: TypeAlias = (
@@ -171,10 +170,8 @@ class JsonSnapshot:
     _trailing_start: int
     _cache: Any
 
-    @classmethod
+    @staticmethod
     def create(
-        cls,
-        *,
         chunk: str,
         index: int,
         done: bool,
@@ -189,11 +186,12 @@ class JsonSnapshot:
         open_path: Path | None,
         trailing_start: int,
     ) -> JsonSnapshot:
-        """Make a snapshot: how a decoder builds one (keyword arguments only).
+        """Make a snapshot: how a decoder builds one.
 
-        A classmethod rather than ``__init__``: calling a class with keyword
-        arguments builds a dict per call, and a decoder makes one snapshot per
-        chunk.
+        Name the arguments (as the example does) anywhere but in a decoder's
+        per-chunk path, which may pass them in this order. A plain function
+        rather than ``__init__``: calling a class costs more, and a decoder
+        makes one snapshot per chunk.
 
         Args:
             chunk: The text delta the snapshot follows ("" for the closing one).
@@ -220,10 +218,22 @@ class JsonSnapshot:
             >>> snap.value, snap.complete
             (1, True)
         """
-        return new_snapshot(
-            chunk, index, done, chunks, n_chunks, frames, leaf, root, has_root,
-            completed, changed, open_path, trailing_start,
-        )  # fmt: skip
+        self = _new(JsonSnapshot)
+        self.chunk = chunk
+        self.index = index
+        self.done = done
+        self.completed = completed
+        self.changed = changed
+        self.open_path = open_path
+        self._chunks = chunks
+        self._n_chunks = n_chunks
+        self.open_containers = frames
+        self._leaf = leaf
+        self._root = root
+        self.has_value = has_root
+        self._trailing_start = trailing_start
+        self._cache = _MISSING
+        return self
 
     # -- value -------------------------------------------------------------
 
@@ -326,45 +336,6 @@ class JsonSnapshot:
             "" if self.open_path is None else f" open at {format_path(self.open_path)}"
         )
         return f"<JsonSnapshot #{self.index} {state}{where}: {self.value!r}>"
-
-
-def new_snapshot(
-    chunk: str,
-    index: int,
-    done: bool,
-    chunks: list[str],
-    n_chunks: int,
-    frames: tuple[OpenContainer, ...],
-    leaf: tuple[StringParts, int] | None,
-    root: Any,
-    has_root: bool,
-    completed: tuple[Completed, ...],
-    changed: tuple[Path, ...],
-    open_path: Path | None,
-    trailing_start: int,
-) -> JsonSnapshot:
-    """:meth:`JsonSnapshot.create` with positional arguments: the decoder's.
-
-    Private to the package: the decoder makes one snapshot per chunk, and a
-    plain function called positionally costs less than a classmethod called
-    with keywords. Arguments as in :meth:`JsonSnapshot.create`.
-    """
-    self = _new(JsonSnapshot)
-    self.chunk = chunk
-    self.index = index
-    self.done = done
-    self.completed = completed
-    self.changed = changed
-    self.open_path = open_path
-    self._chunks = chunks
-    self._n_chunks = n_chunks
-    self.open_containers = frames
-    self._leaf = leaf
-    self._root = root
-    self.has_value = has_root
-    self._trailing_start = trailing_start
-    self._cache = _MISSING
-    return self
 
 
 def _build_open(frames: tuple[OpenContainer, ...], level: int, leaf: Any) -> Any:

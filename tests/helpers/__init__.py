@@ -42,6 +42,7 @@ from .observers import (
 )
 from .recordings import FIXTURES, NAMES, load, truncated
 from .streams import (
+    Replayed,
     chunk_of,
     closing_chunks,
     closing_offset,
@@ -49,6 +50,7 @@ from .streams import (
     emitted_at,
     list_documents,
     marbles_run,
+    replay_docstring_marble,
     run_chunks,
     value_spans,
 )
@@ -73,6 +75,7 @@ __all__ = [
     "MODELS",
     "NAMES",
     "Outcome",
+    "Replayed",
     "WAIT",
     "advance_until",
     "ask",
@@ -95,6 +98,7 @@ __all__ = [
     "mean_profile_events",
     "p90_transient_bytes",
     "published_views",
+    "replay_docstring_marble",
     "run_chunks",
     "same",
     "serve",

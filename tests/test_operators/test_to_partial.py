@@ -30,8 +30,6 @@ from pydantic import (
 import rxstruct as rs
 from tests.helpers import (
     check_late_view_error,
-    docstring_marble,
-    marbles_run,
     published_views,
 )
 from tests.helpers.models import Cat, Dog
@@ -59,13 +57,6 @@ def field_history(emissions: list[Any], name: str) -> list[Any]:
     return seen
 
 
-class Person(BaseModel):
-    """The docstrings' ``User``."""
-
-    name: str
-    age: int
-
-
 class User(BaseModel):
     name: str
     age: int
@@ -75,23 +66,6 @@ class User(BaseModel):
 class Color(enum.Enum):
     RED = "red"
     BLUE = "blue"
-
-
-# --- the marble of the docstring ---------------------------------------------
-
-
-class TestDocstring:
-    def test_marble_in_docstring_is_what_the_operator_does(self) -> None:
-        """The diagram and legends of the façade docstring replay exactly."""
-        PartialUser = rs.partial_model(Person)
-        source, operator, output, chunks, values = docstring_marble(
-            rs.to_partial, {"PartialUser": PartialUser}
-        )
-        assert operator == "[ to_partial(User) ]"
-        assert len(chunks) == 3 and len(values) == 3
-        run = marbles_run(source, chunks, rs.to_partial(Person))
-        assert run.marbles(values) == output
-        assert all(type(value) is PartialUser for value in run.values())
 
 
 # --- atomic values: numbers, literals, enums, bools --------------------------

@@ -569,27 +569,24 @@ class TestRecordings:
         )
         assert run.completed_at == 201.0 + len(rec.deltas)
 
-    def test_recipes_ingredients_nested(self) -> None:
-        rec = load("recipes")
-        final = json.loads(rec.text)["recipes"]
-        run = run_chunks(rec.deltas, rs.new_list_items(str, "recipes[*].ingredients"))
-        assert [(i.indices[0], i.index, i.value) for i in run.values()] == [
-            (r, k, ingredient)
-            for r, recipe in enumerate(final)
-            for k, ingredient in enumerate(recipe["ingredients"])
-        ]
-        assert emitted_at(run) == closing_chunks(
-            rec.text, rec.deltas, [i.path for i in run.values()]
-        )
-
-    def test_outline_paragraphs(self) -> None:
-        rec = load("outline")
+    @pytest.mark.parametrize(
+        ("name", "pattern", "outer", "inner"),
+        [
+            ("recipes", "recipes[*].ingredients", "recipes", "ingredients"),
+            ("outline", "sections[*].paragraphs", "sections", "paragraphs"),
+        ],
+    )
+    def test_nested_strings(
+        self, name: str, pattern: str, outer: str, inner: str
+    ) -> None:
+        """Each string of each inner list, with the outer index, at its chunk."""
+        rec = load(name)
         final = json.loads(rec.text)
-        run = run_chunks(rec.deltas, rs.new_list_items(str, "sections[*].paragraphs"))
+        run = run_chunks(rec.deltas, rs.new_list_items(str, pattern))
         assert [(i.indices, i.index, i.value) for i in run.values()] == [
-            ((s,), k, paragraph)
-            for s, section in enumerate(final["sections"])
-            for k, paragraph in enumerate(section["paragraphs"])
+            ((o,), k, value)
+            for o, element in enumerate(final[outer])
+            for k, value in enumerate(element[inner])
         ]
         assert emitted_at(run) == closing_chunks(
             rec.text, rec.deltas, [i.path for i in run.values()]

@@ -10,11 +10,13 @@
 - :mod:`.web`: an ASGI app under uvicorn on 127.0.0.1, and SSE frame parsing.
 - :mod:`.structured`: a scripted server and a sync or async client, the structured
   call (``ask``), asyncio-and-trio runs;
-- :mod:`.llm`: the requests and checks of the tests against the real model.
+- :mod:`.llm`: the requests and checks of the tests against the real model;
+- :mod:`.demo`: ``python -m rxstruct.demo`` run as a child process.
 """
 
 from __future__ import annotations
 
+from .demo import DEMO, run_demo
 from .json import check_stream, consistent, feed_all, same
 from .llm import (
     CITIES_EXAMPLE,
@@ -70,6 +72,7 @@ __all__ = [
     "schema_request",
     "stream_story",
     "CHUNK",
+    "DEMO",
     "FIXTURES",
     "Frame",
     "MODELS",
@@ -100,6 +103,7 @@ __all__ = [
     "published_views",
     "replay_docstring_marble",
     "run_chunks",
+    "run_demo",
     "same",
     "serve",
     "serving",

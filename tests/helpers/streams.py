@@ -190,21 +190,20 @@ def replay_docstring_marble(
     operator: str,
     run: Callable[[str, dict[str, str]], VirtualRun[Any]],
     *,
-    chunks: int | None = None,
+    chunks: int,
     values: int,
 ) -> Replayed:
     """Replay the marble of ``function``'s docstring (see :func:`docstring_marble`).
 
     Checks that the operator row is ``[ operator ]`` and that the legends name
-    ``chunks`` chunks (when given) and ``values`` values, then that ``run`` of
-    the source row and its chunks draws exactly the output row.
+    ``chunks`` chunks and ``values`` values, then that ``run`` of the source row
+    and its chunks draws exactly the output row.
     """
     source, row, output, legend_chunks, legend_values = docstring_marble(
         function, namespace
     )
     assert row == f"[ {operator} ]", row
-    if chunks is not None:
-        assert len(legend_chunks) == chunks, legend_chunks
+    assert len(legend_chunks) == chunks, legend_chunks
     assert len(legend_values) == values, legend_values
     replayed = run(source, legend_chunks)
     assert replayed.marbles(legend_values) == output

@@ -51,12 +51,12 @@ NAMESPACE: dict[str, Any] = {
 Operator = Callable[[Observable[Any]], Observable[Any]]
 
 # name: (façade function, operator row, the operators replaying it, chunks, values)
-MARBLES: dict[str, tuple[Callable[..., Any], str, list[Operator], int | None, int]] = {
+MARBLES: dict[str, tuple[Callable[..., Any], str, list[Operator], int, int]] = {
     "completed_fields": (
         rs.completed_fields,
         "completed_fields()",
         [rs.completed_fields()],
-        None,
+        3,
         3,
     ),
     "distinct_fields": (
@@ -70,7 +70,7 @@ MARBLES: dict[str, tuple[Callable[..., Any], str, list[Operator], int | None, in
         rs.new_list_items,
         "new_list_items(str)",
         [rs.new_list_items(str)],
-        None,
+        3,
         3,
     ),
     "to_partial": (rs.to_partial, "to_partial(User)", [rs.to_partial(User)], 3, 3),

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from rxstruct.sources import demo_recording_path, load_recording
+from tests.helpers import DEMO, run_demo
 
-DEMO = [sys.executable, "-m", "rxstruct.demo", "--speed", "50"]
+SPEED = ["--speed", "50"]
 TIMEOUT = 60  # seconds; the demo takes about one at this speed
 
 
@@ -24,25 +25,9 @@ def expected() -> dict[str, Any]:
     return value
 
 
-def run_demo(
-    command: list[str], env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run the demo with no stdin and its output captured as text."""
-    return subprocess.run(
-        command,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=TIMEOUT,
-        check=False,
-        env=env,
-    )
-
-
 def test_demo_without_a_terminal() -> None:
     """No TTY, no stdin: log lines of growing partial objects, cards, the final."""
-    result = run_demo(DEMO)
+    result = run_demo(*SPEED, timeout=TIMEOUT)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     out = result.stdout
@@ -74,7 +59,7 @@ def test_demo_on_a_terminal_redraws_in_place() -> None:
 
     leader, follower = pty.openpty()
     process = subprocess.Popen(
-        DEMO,
+        [*DEMO, *SPEED],
         stdin=subprocess.DEVNULL,
         stdout=follower,
         stderr=follower,
@@ -115,16 +100,12 @@ def test_demo_against_any_openai_compatible_endpoint() -> None:
 
     with ScriptedLLMServer.from_recording(demo_recording_path(), speed=50) as server:
         result = run_demo(
-            [
-                sys.executable,
-                "-m",
-                "rxstruct.demo",
-                "--base-url",
-                server.base_url,
-                "--model",
-                "gemma-3-270m",
-            ],
+            "--base-url",
+            server.base_url,
+            "--model",
+            "gemma-3-270m",
             env={**os.environ, "OPENAI_API_KEY": "sk-demo-test"},
+            timeout=TIMEOUT,
         )
         (request,) = server.requests
     assert result.returncode == 0, result.stderr
@@ -138,13 +119,7 @@ def test_demo_against_any_openai_compatible_endpoint() -> None:
 
 
 def test_base_url_needs_a_model() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "rxstruct.demo", "--base-url", "http://x/v1"],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
+    result = run_demo("--base-url", "http://x/v1", timeout=TIMEOUT)
     assert result.returncode == 2
     assert "--base-url needs --model" in result.stderr
 
@@ -166,25 +141,13 @@ def test_local_without_the_local_extra(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_local_and_base_url_exclude_each_other() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "rxstruct.demo", "--local", "--base-url", "http://x/v1"],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
+    result = run_demo("--local", "--base-url", "http://x/v1", timeout=TIMEOUT)
     assert result.returncode == 2
     assert "--local and --base-url exclude each other" in result.stderr
     assert "llama-server" not in result.stdout  # nothing was started
 
 
 def test_help_names_the_local_flag() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "rxstruct.demo", "--help"],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
+    result = run_demo("--help", timeout=TIMEOUT)
     assert result.returncode == 0
     assert "--local" in result.stdout and "make demo-local" in result.stdout

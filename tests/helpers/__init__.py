@@ -10,11 +10,13 @@
 - :mod:`.web`: an ASGI app under uvicorn on 127.0.0.1, and SSE frame parsing.
 - :mod:`.structured`: a scripted server and a sync or async client, the structured
   call (``ask``), asyncio-and-trio runs;
-- :mod:`.llm`: the requests and checks of the tests against the real model.
+- :mod:`.llm`: the requests and checks of the tests against the real model;
+- :mod:`.demo`: ``python -m rxstruct.demo`` run as a child process.
 """
 
 from __future__ import annotations
 
+from .demo import DEMO, run_demo
 from .json import check_stream, consistent, feed_all, same
 from .llm import (
     CITIES_EXAMPLE,
@@ -42,6 +44,7 @@ from .observers import (
 )
 from .recordings import FIXTURES, NAMES, load, truncated
 from .streams import (
+    Replayed,
     chunk_of,
     closing_chunks,
     closing_offset,
@@ -49,6 +52,7 @@ from .streams import (
     emitted_at,
     list_documents,
     marbles_run,
+    replay_docstring_marble,
     run_chunks,
     value_spans,
 )
@@ -68,11 +72,13 @@ __all__ = [
     "schema_request",
     "stream_story",
     "CHUNK",
+    "DEMO",
     "FIXTURES",
     "Frame",
     "MODELS",
     "NAMES",
     "Outcome",
+    "Replayed",
     "WAIT",
     "advance_until",
     "ask",
@@ -95,7 +101,9 @@ __all__ = [
     "mean_profile_events",
     "p90_transient_bytes",
     "published_views",
+    "replay_docstring_marble",
     "run_chunks",
+    "run_demo",
     "same",
     "serve",
     "serving",

@@ -1,6 +1,7 @@
 """Pydantic models of the recorded streams' schemas (tests/fixtures/README.md).
 
-Defined once for the tests and the benchmarks (benchmarks/workloads.py).
+Defined once for the tests and the benchmarks (benchmarks/workloads.py); and
+:class:`NeverValid`, the base of the tests' models whose validators must not run.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 
 class RecipeItem(BaseModel):
@@ -121,6 +122,22 @@ class Dog(BaseModel):
     kind: Literal["dog"]
     name: str
     good: bool = True
+
+
+class NeverValid(BaseModel):
+    """A base whose field and model validators always fail.
+
+    A partial of a subclass must never run them: partials check types only.
+    """
+
+    @field_validator("*")
+    @classmethod
+    def _field_never_valid(cls, value: Any) -> Any:
+        raise ValueError("validators never run on partials")
+
+    @model_validator(mode="after")
+    def _model_never_valid(self) -> NeverValid:
+        raise ValueError("validators never run on partials")
 
 
 MODELS: dict[str, Any] = {

@@ -12,7 +12,7 @@ import bisect
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from hypothesis import strategies as st
 from reactivex import Observable
@@ -173,6 +173,41 @@ def docstring_marble(
         if found:
             values[found[1]] = eval(found[2], namespace)  # our own docstring
     return source, operator, output, chunks, values
+
+
+class Replayed(NamedTuple):
+    """A façade docstring's marble and the run that drew its output row."""
+
+    source: str
+    chunks: dict[str, str]
+    values: dict[str, Any]
+    run: VirtualRun[Any]
+
+
+def replay_docstring_marble(
+    function: Callable[..., Any],
+    namespace: dict[str, Any],
+    operator: str,
+    run: Callable[[str, dict[str, str]], VirtualRun[Any]],
+    *,
+    chunks: int,
+    values: int,
+) -> Replayed:
+    """Replay the marble of ``function``'s docstring (see :func:`docstring_marble`).
+
+    Checks that the operator row is ``[ operator ]`` and that the legends name
+    ``chunks`` chunks and ``values`` values, then that ``run`` of the source row
+    and its chunks draws exactly the output row.
+    """
+    source, row, output, legend_chunks, legend_values = docstring_marble(
+        function, namespace
+    )
+    assert row == f"[ {operator} ]", row
+    assert len(legend_chunks) == chunks, legend_chunks
+    assert len(legend_values) == values, legend_values
+    replayed = run(source, legend_chunks)
+    assert replayed.marbles(legend_values) == output
+    return Replayed(source, legend_chunks, legend_values, replayed)
 
 
 _scalars = (

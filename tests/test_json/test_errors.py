@@ -57,34 +57,6 @@ BAD_INPUTS: list[tuple[str, str, dict[str, Any], type[Exception], int]] = [
     ("too deep", "[" * 100_000, {}, JsonLimitError, 512),
     ("too deep, custom", '{"a": [[', {"max_depth": 2}, JsonLimitError, 7),
     (
-        "string too long",
-        '["' + "x" * 50 + '"]',
-        {"max_string_length": 10},
-        JsonLimitError,
-        12,
-    ),
-    (  # issue 11.13: the offset of the escape, not of the closing quote
-        "escape crossing max_string_length",
-        '["' + "x" * 10 + '\\n", "y"]',
-        {"max_string_length": 10},
-        JsonLimitError,
-        12,
-    ),
-    (
-        "unicode escape crossing max_string_length",
-        '{"k": "' + "x" * 9 + '\\u00e9\\u00e9 and more"}',
-        {"max_string_length": 10},
-        JsonLimitError,
-        22,
-    ),
-    (
-        "surrogate pair crossing max_string_length",
-        '"' + "x" * 10 + '\\ud83d\\ude00"',
-        {"max_string_length": 10},
-        JsonLimitError,
-        11,
-    ),
-    (
         "document too large",
         "[" + "1," * 100 + "1]",
         {"max_size": 64},
@@ -92,6 +64,27 @@ BAD_INPUTS: list[tuple[str, str, dict[str, Any], type[Exception], int]] = [
         64,
     ),
     ("integer too long", "[" + "9" * 5000 + "]", {}, JsonStreamError, 1),
+]
+
+# Strings past max_string_length=10, each a JsonLimitError: (name, text, offset).
+LONG_STRINGS = [
+    ("string too long", '["' + "x" * 50 + '"]', 12),
+    # issue 11.13: the offset of the escape, not of the closing quote
+    ("escape crossing max_string_length", '["' + "x" * 10 + '\\n", "y"]', 12),
+    (
+        "unicode escape crossing max_string_length",
+        '{"k": "' + "x" * 9 + '\\u00e9\\u00e9 and more"}',
+        22,
+    ),
+    (
+        "surrogate pair crossing max_string_length",
+        '"' + "x" * 10 + '\\ud83d\\ude00"',
+        11,
+    ),
+]
+BAD_INPUTS += [
+    (name, text, {"max_string_length": 10}, JsonLimitError, offset)
+    for name, text, offset in LONG_STRINGS
 ]
 
 

@@ -39,10 +39,16 @@ def busy_slot(server: LlamaServer) -> dict[str, Any]:
     return slot
 
 
-def test_sync_dispose(client: openai.OpenAI, llama_server: LlamaServer) -> None:
-    """openai.OpenAI: dispose cuts the socket; the server cancels the task."""
+def story_partials(
+    client: openai.OpenAI | openai.AsyncOpenAI,
+    model: str,
+    enough: threading.Event | anyio.Event,
+) -> tuple[list[Any], abc.DisposableBase]:
+    """Subscribe to the story's partials; ``enough`` is set when PARTIALS came.
+
+    Returns the partials as they arrive and the subscription.
+    """
     partials: list[Any] = []
-    enough = threading.Event()
 
     def on_next(partial: Any) -> None:
         partials.append(partial)
@@ -50,10 +56,17 @@ def test_sync_dispose(client: openai.OpenAI, llama_server: LlamaServer) -> None:
             enough.set()
 
     subscription = (
-        from_chat_completion(client, **request(llama_server.model))
+        from_chat_completion(client, **request(model))
         .pipe(rs.accumulate_json(), rs.to_partial(Story))
         .subscribe(on_next)
     )
+    return partials, subscription
+
+
+def test_sync_dispose(client: openai.OpenAI, llama_server: LlamaServer) -> None:
+    """openai.OpenAI: dispose cuts the socket; the server cancels the task."""
+    enough = threading.Event()
+    partials, subscription = story_partials(client, llama_server.model, enough)
     assert enough.wait(WAIT), "too few partials"
     busy = busy_slot(llama_server)
     subscription.dispose()
@@ -66,22 +79,11 @@ def test_sync_dispose(client: openai.OpenAI, llama_server: LlamaServer) -> None:
 @pytest.mark.anyio
 async def test_async_dispose(llama_server: LlamaServer) -> None:
     """openai.AsyncOpenAI: dispose cancels the reading task; the server too."""
-    partials: list[Any] = []
     enough = anyio.Event()
-
-    def on_next(partial: Any) -> None:
-        partials.append(partial)
-        if len(partials) == PARTIALS:
-            enough.set()
-
     async with openai.AsyncOpenAI(
         base_url=llama_server.base_url, api_key="local", max_retries=0
     ) as client:
-        subscription: abc.DisposableBase = (
-            from_chat_completion(client, **request(llama_server.model))
-            .pipe(rs.accumulate_json(), rs.to_partial(Story))
-            .subscribe(on_next)
-        )
+        partials, subscription = story_partials(client, llama_server.model, enough)
         with anyio.fail_after(WAIT):
             await enough.wait()
         busy = await anyio.to_thread.run_sync(busy_slot, llama_server)

@@ -10,24 +10,15 @@ from __future__ import annotations
 import json
 import re
 import socket
-import subprocess
-import sys
 
 from rxstruct.demo import Recipes
+from tests.helpers import run_demo
 
 TIMEOUT = 300  # seconds; about 30 s on a quiet machine
 
 
 def test_demo_against_the_local_model() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "rxstruct.demo", "--local"],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=TIMEOUT,
-        check=False,
-    )
+    result = run_demo("--local", timeout=TIMEOUT)
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
     assert "\x1b" not in out  # no terminal: plain log lines

@@ -24,7 +24,6 @@ from tests.helpers import (
     check_late_view_error,
     check_raw_text_error,
     closing_chunks,
-    docstring_marble,
     emitted_at,
     list_documents,
     load,
@@ -61,31 +60,6 @@ DOC = (
     '{"title": "Pasta", "meta": {"by": "Ann", "n": 2}, '
     '"tags": ["a", "b"], "recipes": [{"name": "X", "time": 5}, {"name": "Y"}]}'
 )
-
-
-class TestDocstring:
-    def test_marble_in_docstring_is_what_the_operator_does(self) -> None:
-        """The diagram and legends of the façade docstring replay exactly."""
-        source, operator, output, chunks, values = docstring_marble(
-            rs.completed_fields, {"FieldCompleted": rs.FieldCompleted}
-        )
-        assert source == "-a---b----c-------|"
-        assert operator == "[ completed_fields() ]"
-        assert len(values) == 3
-        assert fields_run(source, chunks).marbles(values) == output
-
-    def test_same_marble_written_out(self) -> None:
-        #            0123456789012345678
-        diagram = "-a---b----c-------|"
-        chunks = {"a": '{"title": "Pas', "b": 'ta", "tags": ["x"', "c": '], "n": 42}'}
-        run = fields_run(diagram, chunks)
-        assert run.values() == [
-            field(("title",), "Pasta"),
-            field(("tags",), ["x"]),
-            field(("n",), 42),
-        ]
-        assert run.times() == [205.0, 210.0, 210.0]
-        assert run.completed_at == 218.0
 
 
 class TestWhichFields:

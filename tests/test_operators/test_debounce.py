@@ -68,51 +68,44 @@ def is_disposed(timer: abc.DisposableBase) -> bool:
     return timer.is_disposed
 
 
+# Each row: the source diagram, the interval and what debounce draws, under the
+# rule it shows. The rulers number the columns of the diagram under them.
+MARBLES = [
+    # The first value goes out at its arrival time, not after a window.
+    ("---a-----|", 3, "---a-----|"),
+    # A stream faster than the interval yields the latest value per window.
+    # 0123456789012345
+    ("-a--b--c--d--e|", 5, "-a----b----d--(e,|)"),
+    # Values arriving together give the first at once and the last later.
+    # 0123456789012
+    ("-(a,b,c,d)---|", 3, "-a--d--------|"),
+    # After a window closes with nothing held, the next value is not delayed.
+    # 0123456789012
+    ("-a-b------c-|", 3, "-a--b-----c-|"),
+    # A held value is emitted at one window end and never repeated.
+    # 0123456789012
+    ("-a-b--------|", 3, "-a--b-------|"),
+    # Completion emits the held value immediately, then completes.
+    # 012345
+    ("-a-b|", 5, "-a--(b,|)"),
+    # Completing inside a window with nothing held emits nothing more.
+    ("-a-|", 5, "-a-|"),
+    # Completing after an idle window just completes.
+    ("-a------|", 3, "-a------|"),
+    # A one-value stream emits that value once.
+    ("-a|", 3, "-a|"),
+    # An empty stream completes at its own time.
+    ("---|", 3, "---|"),
+    # An error outside any window is forwarded unchanged.
+    ("-a-----#", 3, "-a-----#"),
+]
+
+
 class TestMarbles:
-    def test_first_value_is_emitted_at_once(self) -> None:
-        """The first value goes out at its arrival time, not after a window."""
-        assert debounced("---a-----|", 3) == "---a-----|"
-
-    def test_steady_stream_emits_latest_once_per_interval(self) -> None:
-        """A stream faster than the interval yields the latest value per window."""
-        #                 0123456789012345
-        assert debounced("-a--b--c--d--e|", 5) == "-a----b----d--(e,|)"
-
-    def test_burst_emits_first_then_latest(self) -> None:
-        """Values arriving together give the first at once and the last later."""
-        #                 0123456789012
-        assert debounced("-(a,b,c,d)---|", 3) == "-a--d--------|"
-
-    def test_gap_longer_than_interval_emits_next_value_at_once(self) -> None:
-        """After a window closes with nothing held, the next value is not delayed."""
-        #                 0123456789012
-        assert debounced("-a-b------c-|", 3) == "-a--b-----c-|"
-
-    def test_value_held_across_several_windows_is_emitted_once(self) -> None:
-        """A held value is emitted at one window end and never repeated."""
-        #                 0123456789012
-        assert debounced("-a-b--------|", 3) == "-a--b-------|"
-
-    def test_completion_flushes_held_value_at_the_same_time(self) -> None:
-        """Completion emits the held value immediately, then completes."""
-        #                 012345
-        assert debounced("-a-b|", 5) == "-a--(b,|)"
-
-    def test_completion_with_nothing_held_inside_a_window(self) -> None:
-        """Completing inside a window with nothing held emits nothing more."""
-        assert debounced("-a-|", 5) == "-a-|"
-
-    def test_completion_after_the_window_closed(self) -> None:
-        """Completing after an idle window just completes."""
-        assert debounced("-a------|", 3) == "-a------|"
-
-    def test_single_value(self) -> None:
-        """A one-value stream emits that value once."""
-        assert debounced("-a|", 3) == "-a|"
-
-    def test_empty_stream_completes(self) -> None:
-        """An empty stream completes at its own time."""
-        assert debounced("---|", 3) == "---|"
+    @pytest.mark.parametrize(("diagram", "interval", "output"), MARBLES)
+    def test_marble(self, diagram: str, interval: float, output: str) -> None:
+        """Each row of MARBLES: ``debounce(interval)`` draws ``output``."""
+        assert debounced(diagram, interval) == output
 
     def test_silent_stream_emits_nothing(self) -> None:
         """A stream that never notifies gives no notifications."""
@@ -126,10 +119,6 @@ class TestMarbles:
         run = run_in_virtual_time(source.pipe(rxs.debounce(5)))
         assert run.marbles() == "-a--(b,#)"
         assert run.error is boom
-
-    def test_error_with_nothing_held(self) -> None:
-        """An error outside any window is forwarded unchanged."""
-        assert debounced("-a-----#", 3) == "-a-----#"
 
     def test_docstring_marble_matches_the_operator(self) -> None:
         """The marble diagram in the façade docstring is what the operator does."""

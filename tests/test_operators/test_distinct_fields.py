@@ -20,8 +20,7 @@ from pydantic import BaseModel
 from reactivex import operators as ops
 
 import rxstruct as rs
-from rxstruct.testing import run_in_virtual_time, token_marbles
-from tests.helpers import MODELS, docstring_marble, load, truncated
+from tests.helpers import MODELS, load, truncated
 
 
 def state(partial: Any) -> Any:
@@ -74,27 +73,6 @@ class Recipe(BaseModel):
     minutes: int
     kind: Literal["soup", "salad"]
     steps: list[str]
-
-
-class TestDocstring:
-    def test_marble_in_docstring_is_what_the_operator_does(self) -> None:
-        """The diagram and legends of the façade docstring replay exactly."""
-        PartialPost = rs.partial_model(Post)
-        source, operator, output, chunks, values = docstring_marble(
-            rs.distinct_fields, {"PartialPost": PartialPost}
-        )
-        assert operator == '[ distinct_fields("title") ]'
-        assert len(chunks) == 5 and len(values) == 3
-        partials = token_marbles(source, chunks).pipe(
-            rs.accumulate_json(), rs.to_partial(Post)
-        )
-        kept = run_in_virtual_time(partials.pipe(rs.distinct_fields("title")))
-        assert kept.marbles(values) == output
-        # Upstream, every chunk made a partial and the done snapshot one more:
-        # E and its copy come together at the end.
-        every = run_in_virtual_time(partials)
-        assert len(every.values()) == 6
-        assert every.values()[-1] == values["E"]
 
 
 class TestNoPaths:

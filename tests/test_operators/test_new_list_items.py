@@ -37,7 +37,6 @@ from tests.helpers import (
     check_raw_text_error,
     chunk_of,
     closing_chunks,
-    docstring_marble,
     emitted_at,
     list_documents,
     load,
@@ -88,37 +87,6 @@ class Movie(BaseModel):
     title: str
     year: int
     reason: str
-
-
-# --- the docstring -----------------------------------------------------------
-
-
-class TestDocstring:
-    def test_marble_in_docstring_is_what_the_operator_does(self) -> None:
-        """The diagram and legends of the façade docstring replay exactly."""
-        source, operator, output, chunks, values = docstring_marble(
-            rs.new_list_items, {"ListItem": rs.ListItem}
-        )
-        assert source == "-a--b--c------|"
-        assert operator == "[ new_list_items(str) ]"
-        assert len(values) == 3
-        run = items_run(source, chunks, str)
-        assert run.marbles(values) == output
-
-    def test_same_marble_written_out(self) -> None:
-        """Several items in one chunk come out together, at that chunk's time."""
-        #            0123456789012345
-        diagram = "-a--b--c------|"
-        run = items_run(
-            diagram, {"a": '["ta', "b": 'co", "pi', "c": 'zza", "soup"]'}, str
-        )
-        assert run.values() == [
-            item(0, "taco", (0,)),
-            item(1, "pizza", (1,)),
-            item(2, "soup", (2,)),
-        ]
-        assert run.times() == [204.0, 207.0, 207.0]
-        assert run.completed_at == 214.0
 
 
 # --- marbles -----------------------------------------------------------------
@@ -601,27 +569,24 @@ class TestRecordings:
         )
         assert run.completed_at == 201.0 + len(rec.deltas)
 
-    def test_recipes_ingredients_nested(self) -> None:
-        rec = load("recipes")
-        final = json.loads(rec.text)["recipes"]
-        run = run_chunks(rec.deltas, rs.new_list_items(str, "recipes[*].ingredients"))
-        assert [(i.indices[0], i.index, i.value) for i in run.values()] == [
-            (r, k, ingredient)
-            for r, recipe in enumerate(final)
-            for k, ingredient in enumerate(recipe["ingredients"])
-        ]
-        assert emitted_at(run) == closing_chunks(
-            rec.text, rec.deltas, [i.path for i in run.values()]
-        )
-
-    def test_outline_paragraphs(self) -> None:
-        rec = load("outline")
+    @pytest.mark.parametrize(
+        ("name", "pattern", "outer", "inner"),
+        [
+            ("recipes", "recipes[*].ingredients", "recipes", "ingredients"),
+            ("outline", "sections[*].paragraphs", "sections", "paragraphs"),
+        ],
+    )
+    def test_nested_strings(
+        self, name: str, pattern: str, outer: str, inner: str
+    ) -> None:
+        """Each string of each inner list, with the outer index, at its chunk."""
+        rec = load(name)
         final = json.loads(rec.text)
-        run = run_chunks(rec.deltas, rs.new_list_items(str, "sections[*].paragraphs"))
+        run = run_chunks(rec.deltas, rs.new_list_items(str, pattern))
         assert [(i.indices, i.index, i.value) for i in run.values()] == [
-            ((s,), k, paragraph)
-            for s, section in enumerate(final["sections"])
-            for k, paragraph in enumerate(section["paragraphs"])
+            ((o,), k, value)
+            for o, element in enumerate(final[outer])
+            for k, value in enumerate(element[inner])
         ]
         assert emitted_at(run) == closing_chunks(
             rec.text, rec.deltas, [i.path for i in run.values()]

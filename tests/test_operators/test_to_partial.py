@@ -23,18 +23,14 @@ from pydantic import (
     Field,
     Tag,
     TypeAdapter,
-    field_validator,
-    model_validator,
 )
 
 import rxstruct as rs
 from tests.helpers import (
     check_late_view_error,
-    docstring_marble,
-    marbles_run,
     published_views,
 )
-from tests.helpers.models import Cat, Dog
+from tests.helpers.models import Cat, Dog, NeverValid
 
 
 def partials(model: Any, chunks: Sequence[str], **options: Any) -> list[Any]:
@@ -59,13 +55,6 @@ def field_history(emissions: list[Any], name: str) -> list[Any]:
     return seen
 
 
-class Person(BaseModel):
-    """The docstrings' ``User``."""
-
-    name: str
-    age: int
-
-
 class User(BaseModel):
     name: str
     age: int
@@ -75,23 +64,6 @@ class User(BaseModel):
 class Color(enum.Enum):
     RED = "red"
     BLUE = "blue"
-
-
-# --- the marble of the docstring ---------------------------------------------
-
-
-class TestDocstring:
-    def test_marble_in_docstring_is_what_the_operator_does(self) -> None:
-        """The diagram and legends of the façade docstring replay exactly."""
-        PartialUser = rs.partial_model(Person)
-        source, operator, output, chunks, values = docstring_marble(
-            rs.to_partial, {"PartialUser": PartialUser}
-        )
-        assert operator == "[ to_partial(User) ]"
-        assert len(chunks) == 3 and len(values) == 3
-        run = marbles_run(source, chunks, rs.to_partial(Person))
-        assert run.marbles(values) == output
-        assert all(type(value) is PartialUser for value in run.values())
 
 
 # --- atomic values: numbers, literals, enums, bools --------------------------
@@ -483,19 +455,10 @@ class TestHoldUntilPresent:
 # --- invalid data and validators ---------------------------------------------
 
 
-class Strict(BaseModel):
+class Strict(NeverValid):
     name: str = Field(max_length=3)
     age: int = Field(ge=0)
     tags: list[int] = []
-
-    @field_validator("name")
-    @classmethod
-    def shout(cls, value: str) -> str:
-        raise AssertionError("validators never run on partials")
-
-    @model_validator(mode="after")
-    def check(self) -> Strict:
-        raise AssertionError("validators never run on partials")
 
 
 class TestInvalid:

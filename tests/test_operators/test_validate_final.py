@@ -21,9 +21,7 @@ from reactivex import operators as ops
 import rxstruct as rs
 from tests.helpers import (
     check_late_view_error,
-    docstring_marble,
     load,
-    marbles_run,
     published_views,
 )
 
@@ -53,26 +51,6 @@ class User(BaseModel):
     age: int
     role: Role = Role.USER
     since: datetime | None = None
-
-
-class Person(BaseModel):
-    """The docstrings' ``User``."""
-
-    name: str
-    age: int
-
-
-class TestDocstring:
-    def test_marble_in_docstring_is_what_the_operator_does(self) -> None:
-        """The diagram and legends of the façade docstring replay exactly."""
-        source, operator, output, chunks, values = docstring_marble(
-            rs.validate_final, {"User": Person}
-        )
-        assert operator == "[ validate_final(User) ]"
-        assert len(chunks) == 3 and len(values) == 1
-        run = marbles_run(source, chunks, rs.validate_final(Person))
-        assert run.marbles(values) == output
-        assert type(run.values()[0]) is Person
 
 
 class TestValidation:

@@ -13,11 +13,10 @@ from pydantic import (
     Field,
     RootModel,
     ValidationError,
-    field_validator,
-    model_validator,
 )
 
 import rxstruct as rs
+from tests.helpers.models import NeverValid
 
 
 class Color(enum.Enum):
@@ -30,7 +29,7 @@ class Ingredient(BaseModel):
     grams: float = Field(gt=0)
 
 
-class Recipe(BaseModel):
+class Recipe(NeverValid):
     title: str = Field(max_length=5, alias="Title")
     minutes: Annotated[int, Field(ge=1)]
     vegetarian: bool = False
@@ -40,15 +39,6 @@ class Recipe(BaseModel):
     ingredients: list[Ingredient] = []
     by_name: dict[str, Ingredient] = {}
     side: Ingredient | None = None
-
-    @field_validator("title")
-    @classmethod
-    def no_x(cls, value: str) -> str:
-        raise ValueError("never valid")
-
-    @model_validator(mode="after")
-    def always_fails(self) -> Recipe:
-        raise ValueError("never valid")
 
 
 class Node(BaseModel):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
@@ -69,14 +71,23 @@ async def test_transport_retry_then_success() -> None:
     assert len(server.requests) == 3
 
 
-async def test_cancel_during_backoff() -> None:
-    """Cancelling the task during the wait: no further request is made."""
+@asynccontextmanager
+async def backing_off(status: int) -> AsyncIterator[tuple[Any, Any]]:
+    """A stream whose first answer is ``status`` with a retry-after of 10 s.
+
+    Yields the server and the stream, which will wait before it asks again.
+    """
     script = [
-        ScriptedReply.error(503, headers={"retry-after": "10"}),
+        ScriptedReply.error(status, headers={"retry-after": "10"}),
         ['{"name": "A", "age": 5}'],
     ]
     async with serve(script) as (server, client):
-        stream = ask(client, User, MESSAGES, transport_retry=rs.TransportRetry())
+        yield server, ask(client, User, MESSAGES, transport_retry=rs.TransportRetry())
+
+
+async def test_cancel_during_backoff() -> None:
+    """Cancelling the task during the wait: no further request is made."""
+    async with backing_off(503) as (server, stream):
         announced = anyio.Event()
         final: list[Any] = []
         stream.events.subscribe(lambda e: announced.set(), lambda _: None)
@@ -93,12 +104,7 @@ async def test_cancel_during_backoff() -> None:
 
 async def test_aclose_during_backoff() -> None:
     """aclose() from another task during the wait ends the loop without a request."""
-    script = [
-        ScriptedReply.error(429, headers={"retry-after": "10"}),
-        ['{"name": "A", "age": 5}'],
-    ]
-    async with serve(script) as (server, client):
-        stream = ask(client, User, MESSAGES, transport_retry=rs.TransportRetry())
+    async with backing_off(429) as (server, stream):
         stream.events.subscribe(lambda e: stream.close(), lambda _: None)
         with anyio.fail_after(5):
             with pytest.raises(rs.SourceError, match="closed by the consumer"):

@@ -33,15 +33,27 @@ def collect(stream: Any) -> list[Any]:
     return events
 
 
+def answered(
+    serve: Any, script: list[Any], expected: BaseModel, **options: Any
+) -> tuple[Any, list[rs.Retrying]]:
+    """Ask over ``script`` until the final, which is ``expected``.
+
+    Returns the server and the Retrying events announced on the way.
+    """
+    with serve(script) as (server, client):
+        stream = ask(client, type(expected), MESSAGES, **options)
+        events = collect(stream)
+        assert stream.result() == expected
+    return server, [e for e in events if isinstance(e, rs.Retrying)]
+
+
 class TestReask:
     def test_invalid_json_then_valid(self, serve: Any) -> None:
         """Malformed JSON is re-asked at once; the second answer is the final."""
         script = [['{"name": "Ada", ', '"age": trx'], ['{"name": "Ada", "age": 38}']]
-        with serve(script) as (server, client):
-            stream = ask(client, User, MESSAGES, max_retries=1)
-            events = collect(stream)
-            assert stream.result() == User(name="Ada", age=38)
-        retrying = [e for e in events if isinstance(e, rs.Retrying)]
+        server, retrying = answered(
+            serve, script, User(name="Ada", age=38), max_retries=1
+        )
         assert [(r.attempt, r.reason) for r in retrying] == [(2, "reask")]
         assert isinstance(retrying[0].error, rs.JsonStreamError)
         assert retrying[0].raw == '{"name": "Ada", "age": trx'
@@ -96,11 +108,9 @@ class TestReask:
             ScriptedReply(deltas=['{"name": "Ada", "a'], finish_reason="length"),
             ['{"name": "Ada", "age": 38}'],
         ]
-        with serve(script) as (server, client):
-            stream = ask(client, User, MESSAGES, max_tokens=5, max_retries=1)
-            events = collect(stream)
-            assert stream.result() == User(name="Ada", age=38)
-        (retrying,) = [e for e in events if isinstance(e, rs.Retrying)]
+        server, (retrying,) = answered(
+            serve, script, User(name="Ada", age=38), max_tokens=5, max_retries=1
+        )
         assert isinstance(retrying.error, rs.IncompleteJsonError)
         assert retrying.finished.finish_reason == "length"
         assert "token limit" in server.requests[1].messages[-1]["content"]
@@ -325,11 +335,9 @@ class TestTransport:
             ScriptedReply.error(500),
             ['{"name": "A", "age": 5}'],
         ]
-        with serve(script) as (server, client):
-            stream = ask(client, User, MESSAGES, transport_retry=FAST)
-            events = collect(stream)
-            assert stream.result() == User(name="A", age=5)
-        retrying = [e for e in events if isinstance(e, rs.Retrying)]
+        server, retrying = answered(
+            serve, script, User(name="A", age=5), transport_retry=FAST
+        )
         assert [(r.attempt, r.reason, r.delay) for r in retrying] == [
             (2, "transport", 0.01),
             (3, "transport", 0.02),
@@ -384,11 +392,9 @@ class TestTransport:
             ScriptedReply(deltas=['{"name": "A", "age": 5}'], drop_after=0),
             ['{"name": "A", "age": 5}'],
         ]
-        with serve(script) as (server, client):
-            stream = ask(client, User, MESSAGES, transport_retry=FAST)
-            events = collect(stream)
-            assert stream.result() == User(name="A", age=5)
-        (retrying,) = [e for e in events if isinstance(e, rs.Retrying)]
+        server, (retrying,) = answered(
+            serve, script, User(name="A", age=5), transport_retry=FAST
+        )
         assert (retrying.reason, retrying.raw) == ("transport", "")
         assert retrying.error.status_code is None
         assert len(server.requests) == 2
@@ -412,11 +418,9 @@ class TestTransport:
             ['{"name": "A", "age": 5}'],
         ]
         restart = rs.TransportRetry(initial=0.01, restart_after_tokens=True)
-        with serve(script) as (server, client):
-            stream = ask(client, User, MESSAGES, transport_retry=restart)
-            events = collect(stream)
-            assert stream.result() == User(name="A", age=5)
-        (retrying,) = [e for e in events if isinstance(e, rs.Retrying)]
+        server, (retrying,) = answered(
+            serve, script, User(name="A", age=5), transport_retry=restart
+        )
         assert (retrying.reason, retrying.raw) == ("restart", '{"name": "A"')
         assert server.requests[1].messages == MESSAGES  # the same request again
 

@@ -8,7 +8,7 @@ import json
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
@@ -399,6 +399,25 @@ class TestAsyncClient:
             await finished.wait()
         return outcome
 
+    @staticmethod
+    def arrivals(outcome: Outcome, n: int) -> tuple[Callable[[Any], None], anyio.Event]:
+        """An ``on_next`` into ``outcome``, and an event set once ``n`` values came."""
+        arrived = anyio.Event()
+
+        def on_next(value: Any) -> None:
+            outcome.on_next(value)
+            if len(outcome.values) >= n:
+                arrived.set()
+
+        return on_next, arrived
+
+    @staticmethod
+    async def disconnected(server: ScriptedLLMServer) -> bool:
+        """The first request finished, with the client gone (waits for the end)."""
+        request = server.requests[0]
+        finished = await anyio.to_thread.run_sync(request.wait_finished, WAIT)
+        return finished and request.client_disconnected
+
     async def test_deltas_on_the_running_loop(self) -> None:
         """An AsyncOpenAI source reads on the loop it is subscribed from."""
         threads: set[int] = set()
@@ -434,12 +453,7 @@ class TestAsyncClient:
         reply = ScriptedReply(deltas=USER, stall_after=1, stall_seconds=30)
         async with aserve([reply]) as (server, client):
             outcome = Outcome()
-            first = anyio.Event()
-
-            def on_next(text: str) -> None:
-                outcome.on_next(text)
-                first.set()
-
+            on_next, first = self.arrivals(outcome, 1)
             from_chat_completion(
                 client, model="local", messages=MESSAGES, stall_timeout=0.3
             ).subscribe(on_next, outcome.on_error, scheduler=timers)
@@ -447,9 +461,7 @@ class TestAsyncClient:
                 await first.wait()  # the task restarted its clock and waits
             timers.advance_by(0.3)
             assert outcome.done.is_set()
-            request = server.requests[0]
-            finished = await anyio.to_thread.run_sync(request.wait_finished, WAIT)
-            assert finished and request.client_disconnected
+            assert await self.disconnected(server)
         assert isinstance(outcome.error, rs.StreamStalledError)
         assert outcome.values == USER[:1]
         assert outcome.error.chunks == 2  # the role chunk and one delta
@@ -459,22 +471,14 @@ class TestAsyncClient:
         reply = ScriptedReply(deltas=USER, stall_after=2, stall_seconds=30)
         async with aserve([reply]) as (server, client):
             outcome = Outcome()
-            two = anyio.Event()
-
-            def on_next(text: str) -> None:
-                outcome.on_next(text)
-                if len(outcome.values) == 2:
-                    two.set()
-
+            on_next, two = self.arrivals(outcome, 2)
             disposable = from_chat_completion(
                 client, model="local", messages=MESSAGES
             ).subscribe(on_next=on_next, on_error=outcome.on_error)
             with anyio.fail_after(WAIT):
                 await two.wait()
             disposable.dispose()
-            request = server.requests[0]
-            finished = await anyio.to_thread.run_sync(request.wait_finished, WAIT)
-            assert finished and request.client_disconnected
+            assert await self.disconnected(server)
         assert outcome.values == USER[:2] and outcome.error is None
 
     def test_without_a_loop_is_a_usage_error(self) -> None:

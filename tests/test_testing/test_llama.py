@@ -13,6 +13,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,6 +69,34 @@ def gone(pid: int) -> bool:
     except ProcessLookupError:
         return True
     return False
+
+
+def never_ready(
+    tmp_path: Path,
+    model_file: Path,
+    then: str,
+    startup_timeout: float,
+    first: str = "",
+    **options: Any,
+) -> tuple[LlamaServer, Path]:
+    """A LlamaServer over a shell stand-in that never answers /health.
+
+    The stand-in runs ``first``, writes its pid to the returned file, then runs
+    ``then``.
+    """
+    pid_file = tmp_path / "pid"
+    script = f"#!/bin/sh\n{first}echo $$ > {pid_file}\n{then}"
+    binary = executable(tmp_path, "llama-server", script)
+    server = LlamaServer(
+        model_file, binary=binary, startup_timeout=startup_timeout, **options
+    )
+    return server, pid_file
+
+
+def check_stopped(server: LlamaServer, pid_file: Path) -> None:
+    """The stand-in whose pid is in ``pid_file`` is gone; its log is removed."""
+    assert gone(int(pid_file.read_text()))
+    server.log_path.unlink()
 
 
 @pytest.fixture
@@ -152,38 +181,30 @@ class TestFailures:
     def test_no_health_in_time_is_an_error_and_the_process_is_stopped(
         self, tmp_path: Path, model_file: Path
     ) -> None:
-        pid_file = tmp_path / "pid"
-        binary = executable(
-            tmp_path,
-            "llama-server",
-            f"#!/bin/sh\necho $$ > {pid_file}\necho 'still loading'\nexec sleep 60\n",
+        server, pid_file = never_ready(
+            tmp_path, model_file, "echo 'still loading'\nexec sleep 60\n", 0.5
         )
-        server = LlamaServer(model_file, binary=binary, startup_timeout=0.5)
         with pytest.raises(rs.SourceError, match="did not answer .*/health within"):
             server.start()
         assert "still loading" in server.log_path.read_text()
-        assert gone(int(pid_file.read_text()))
-        server.log_path.unlink()
+        check_stopped(server, pid_file)
 
     def test_a_server_ignoring_sigterm_is_killed(
         self, tmp_path: Path, model_file: Path
     ) -> None:
-        pid_file = tmp_path / "pid"
-        binary = executable(
+        server, pid_file = never_ready(
             tmp_path,
-            "llama-server",
-            f"#!/bin/sh\ntrap '' TERM\necho $$ > {pid_file}\n"
+            model_file,
             "while true; do sleep 0.05; done\n",
-        )
-        server = LlamaServer(
-            model_file, binary=binary, startup_timeout=0.3, stop_timeout=0.3
+            0.3,
+            first="trap '' TERM\n",
+            stop_timeout=0.3,
         )
         started = time.monotonic()
         with pytest.raises(rs.SourceError):
             server.start()
         assert time.monotonic() - started >= 0.6  # startup, then SIGTERM's grace
-        assert gone(int(pid_file.read_text()))
-        server.log_path.unlink()
+        check_stopped(server, pid_file)
 
     def test_a_missing_binary_is_a_source_error(self, model_file: Path) -> None:
         server = LlamaServer(model_file, binary="/nonexistent/llama-server")

@@ -10,9 +10,9 @@ from reactivex import Observable, abc
 from ..exceptions import UsageError
 
 if TYPE_CHECKING:
-    from ..json import JsonSnapshot
+    from ..json import Completed, JsonSnapshot
 
-__all__ = ["Gate", "no_snapshots", "not_snapshots", "snapshot_view"]
+__all__ = ["Gate", "completions_view", "no_snapshots", "not_snapshots", "snapshot_view"]
 
 _T = TypeVar("_T")
 
@@ -158,3 +158,57 @@ def snapshot_view(
         return Observable(subscribe)
 
     return view
+
+
+def completions_view(
+    operator: str,
+    start: Callable[
+        [abc.ObserverBase[_T], Gate[_T]],
+        Callable[[tuple[Completed, ...]], None],
+    ],
+) -> Callable[[Observable[JsonSnapshot]], Observable[_T]]:
+    """:func:`snapshot_view` for an operator driven by ``snapshot.completed``.
+
+    For each subscription, ``start(observer, gate)`` returns the handler of
+    the values that closed in one snapshot. It is called only for a snapshot
+    in which something closed (most chunks close nothing, and cost no call),
+    and it must stop once ``gate`` closes. Anything but a snapshot is
+    :func:`not_snapshots`.
+
+    Example:
+        >>> import rxstruct as rs
+        >>> import reactivex as rx
+        >>> def start(observer, gate):
+        ...     def on_completed_values(completed):
+        ...         for path, value in completed:
+        ...             observer.on_next(path)
+        ...     return on_completed_values
+        >>> rx.of('[1, ', "2]").pipe(
+        ...     rs.accumulate_json(), completions_view("paths", start)
+        ... ).subscribe(print)  # doctest: +ELLIPSIS
+        (0,)
+        (1,)
+        ()
+        <...>
+    """
+
+    def start_view(
+        observer: abc.ObserverBase[_T], gate: Gate[_T]
+    ) -> Callable[[JsonSnapshot], None]:
+        handle = start(observer, gate)
+
+        def on_next(snapshot: JsonSnapshot) -> None:
+            if not gate.is_open:
+                return
+            gate.seen = True
+            try:
+                completed = snapshot.completed
+            except AttributeError:
+                gate.error(not_snapshots(operator, snapshot))
+                return
+            if completed:
+                handle(completed)
+
+        return on_next
+
+    return snapshot_view(operator, start_view)

@@ -14,8 +14,8 @@ from reactivex import Observable, abc
 
 from ..events import FieldCompleted
 from ..exceptions import UsageError
-from ..json import JsonSnapshot, Path, PathPattern
-from ._gate import Gate, not_snapshots, snapshot_view
+from ..json import Completed, JsonSnapshot, Path, PathPattern
+from ._gate import Gate, completions_view
 
 __all__ = ["completed_fields_"]
 
@@ -47,26 +47,18 @@ def completed_fields_(
 
     def start(
         observer: abc.ObserverBase[FieldCompleted], gate: Gate[FieldCompleted]
-    ) -> Callable[[JsonSnapshot], None]:
+    ) -> Callable[[tuple[Completed, ...]], None]:
         # Paths already reported. Only a repeated key in one object can
         # complete a path twice (JSON leaves that undefined): the first wins.
         reported: set[Path] = set()
 
-        def on_next(snapshot: JsonSnapshot) -> None:
-            if not gate.is_open:
-                return
-            gate.seen = True
-            try:
-                completed = snapshot.completed
-            except AttributeError:
-                gate.error(not_snapshots("completed_fields", snapshot))
-                return
+        def on_completed_values(completed: tuple[Completed, ...]) -> None:
             for path, value in completed:
                 if not wanted(path) or path in reported:
                     continue
                 reported.add(path)
                 observer.on_next(FieldCompleted(path=path, value=value))
 
-        return on_next
+        return on_completed_values
 
-    return snapshot_view("completed_fields", start)
+    return completions_view("completed_fields", start)

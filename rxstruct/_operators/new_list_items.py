@@ -26,8 +26,8 @@ from reactivex import Observable, abc
 from .._partial import OnInvalid
 from ..events import ListItem
 from ..exceptions import ItemValidationError, UsageError
-from ..json import WILDCARD, JsonSnapshot, Path, PathPattern, format_path
-from ._gate import Gate, not_snapshots, snapshot_view
+from ..json import WILDCARD, Completed, JsonSnapshot, Path, PathPattern, format_path
+from ._gate import Gate, completions_view
 
 __all__ = [
     "new_list_items_",
@@ -130,20 +130,12 @@ def new_list_items_(
 
     def start(
         observer: abc.ObserverBase[ListItem[Any]], gate: Gate[ListItem[Any]]
-    ) -> Callable[[JsonSnapshot], None]:
+    ) -> Callable[[tuple[Completed, ...]], None]:
         # Lists seen closing. Only a repeated key can bring one back (JSON
         # leaves that undefined); its elements are not emitted again.
         closed: set[Path] = set()
 
-        def on_next(snapshot: JsonSnapshot) -> None:
-            if not gate.is_open:
-                return
-            gate.seen = True
-            try:
-                completed = snapshot.completed
-            except AttributeError:
-                gate.error(not_snapshots("new_list_items", snapshot))
-                return
+        def on_completed_values(completed: tuple[Completed, ...]) -> None:
             for element_path, raw in completed:
                 if not gate.is_open:
                     return
@@ -187,6 +179,6 @@ def new_list_items_(
                     )
                 )
 
-        return on_next
+        return on_completed_values
 
-    return snapshot_view("new_list_items", start)
+    return completions_view("new_list_items", start)

@@ -62,6 +62,10 @@ _FENCE_REST: Final = 14  # skipping the rest of a fence line
 _TENTATIVE: Final = 15  # after a bare top-level scalar: prose unless nothing follows
 _OPENER: Final = 16  # after '{' or '[' in prose: JSON only if JSON follows
 
+# States that skip whitespace.
+_BETWEEN_TOKENS: Final = frozenset(
+    (_VALUE, _ARRAY_FIRST, _OBJECT_FIRST, _KEY, _COLON, _AFTER, _OPENER)
+)
 # Bound once: the decoder makes a snapshot per chunk (positional arguments).
 _new_snapshot: Final = JsonSnapshot.create
 _WS: Final = re.compile(r"[ \t\n\r]*")
@@ -452,11 +456,12 @@ class PartialJsonDecoder:
                     )
                 continue
 
+            c = buf[i]
+            if c in _WHITESPACE and state in _BETWEEN_TOKENS:
+                i = _WS.match(buf, i).end()  # type: ignore[union-attr]  # [ \t\n\r]* always matches
+                continue
+
             if state == _AFTER:
-                c = buf[i]
-                if c in _WHITESPACE:
-                    i = _WS.match(buf, i).end()  # type: ignore[union-attr]  # [ \t\n\r]* always matches
-                    continue
                 frame = stack[-1]
                 if c == ",":
                     state = _VALUE if frame.kind is ARRAY else _KEY
@@ -476,10 +481,6 @@ class PartialJsonDecoder:
                 continue
 
             if state in (_VALUE, _ARRAY_FIRST):
-                c = buf[i]
-                if c in _WHITESPACE:
-                    i = _WS.match(buf, i).end()  # type: ignore[union-attr]  # always matches
-                    continue
                 if c == "]" and state == _ARRAY_FIRST:
                     i += 1
                     state = self._close_container()
@@ -499,10 +500,6 @@ class PartialJsonDecoder:
                 continue
 
             if state in (_OBJECT_FIRST, _KEY):
-                c = buf[i]
-                if c in _WHITESPACE:
-                    i = _WS.match(buf, i).end()  # type: ignore[union-attr]  # always matches
-                    continue
                 if c == '"':
                     self._begin_string(key=True, offset=base + i)
                     state = _STRING
@@ -519,10 +516,6 @@ class PartialJsonDecoder:
                 continue
 
             if state == _COLON:
-                c = buf[i]
-                if c in _WHITESPACE:
-                    i = _WS.match(buf, i).end()  # type: ignore[union-attr]  # always matches
-                    continue
                 if c != ":":
                     self._fail(f"expected ':' after key, found {c!r}", base + i)
                 i += 1
@@ -530,7 +523,6 @@ class PartialJsonDecoder:
                 continue
 
             if state == _LITERAL:
-                c = buf[i]
                 literal = self._literal
                 k = self._literal_matched
                 if c != literal[k]:
@@ -559,7 +551,6 @@ class PartialJsonDecoder:
                 break
 
             if state == _PRE:
-                c = buf[i]
                 if c in _WHITESPACE:
                     i += 1
                     continue
@@ -600,7 +591,7 @@ class PartialJsonDecoder:
                 continue
 
             if state == _FENCE:
-                if buf[i] == "`":
+                if c == "`":
                     self._fence_ticks += 1
                     i += 1
                     if self._fence_ticks == 3:
@@ -614,7 +605,6 @@ class PartialJsonDecoder:
 
             if state == _FENCE_LINE:
                 # ```json\n, ```json {...}, ```{...}: a tag, then the value or EOL.
-                c = buf[i]
                 if c in _FENCE_TAG:
                     i += 1
                     continue
@@ -640,7 +630,6 @@ class PartialJsonDecoder:
                 continue
 
             if state == _TENTATIVE:
-                c = buf[i]
                 if c in _WHITESPACE:
                     if self._trailing_start < 0:
                         self._trailing_start = base + i
@@ -654,10 +643,6 @@ class PartialJsonDecoder:
                 continue
 
             if state == _OPENER:
-                c = buf[i]
-                if c in _WHITESPACE:
-                    i = _WS.match(buf, i).end()  # type: ignore[union-attr]  # always matches
-                    continue
                 opener = self._opener
                 if self._opener_wanted:
                     if c in _JSON_AFTER[opener]:

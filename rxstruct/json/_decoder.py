@@ -18,7 +18,7 @@ value) is parsed at once by jiter instead; the snapshot is the same.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import Any, Final, Literal, TypeAlias
 
 import jiter
@@ -1024,27 +1024,16 @@ def _walk_whole(
     """
     changed[path] = None
     kind = type(value)
-    if kind is dict:
+    if kind is dict or kind is list:
         if depth > max_depth:
             return False
-        for key, item in value.items():
-            if len(key) > max_string_length or not _walk_whole(
+        members: Iterable[tuple[Any, Any]] = (
+            value.items() if kind is dict else enumerate(value)
+        )
+        for part, item in members:
+            if (kind is dict and len(part) > max_string_length) or not _walk_whole(
                 item,
-                (*path, key),
-                depth + 1,
-                max_depth,
-                max_string_length,
-                completed,
-                changed,
-            ):
-                return False
-    elif kind is list:
-        if depth > max_depth:
-            return False
-        for index, item in enumerate(value):
-            if not _walk_whole(
-                item,
-                (*path, index),
+                (*path, part),
                 depth + 1,
                 max_depth,
                 max_string_length,

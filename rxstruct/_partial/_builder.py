@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, Literal, TypeVar, overload
+from typing import Any, Generic, Literal, TypeVar, cast, overload
 
 from pydantic import BaseModel
 
@@ -237,10 +237,12 @@ class PartialBuilder(Generic[_T]):
         """
         parents: list[ParentNode] = []
         node: Node | None = self._node
-        while isinstance(node, ParentNode):
-            parents.append(node)
+        # Only a parent shows a child. (No isinstance: the node classes are
+        # ABCs, whose check is a Python call.)
+        while node is not None and node.shown is not None:
+            parents.append(cast(ParentNode, node))
             node = node.shown
-        if not isinstance(node, StrNode):
+        if type(node) is not StrNode:
             return (), None, ()
         parents.reverse()
         return tuple(parents), node, (node.py_path,)

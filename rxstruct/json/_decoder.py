@@ -66,6 +66,8 @@ _OPENER: Final = 16  # after '{' or '[' in prose: JSON only if JSON follows
 _BETWEEN_TOKENS: Final = frozenset(
     (_VALUE, _ARRAY_FIRST, _OBJECT_FIRST, _KEY, _COLON, _AFTER, _OPENER)
 )
+# A NamedTuple without its Python __new__ (a snapshot entry per open container).
+_tuple_new: Final[Any] = tuple.__new__
 # Bound once: the decoder makes a snapshot per chunk (positional arguments).
 _new_snapshot: Final = JsonSnapshot.create
 _WS: Final = re.compile(r"[ \t\n\r]*")
@@ -999,7 +1001,9 @@ class PartialJsonDecoder:
         valid = self._valid
         frames = self._frames = self._frames[:valid] + tuple(
             [
-                OpenContainer(f.kind, f.items, len(f.items), f.key, f.path)
+                _tuple_new(
+                    OpenContainer, (f.kind, f.items, len(f.items), f.key, f.path)
+                )
                 for f in stack[valid:]
             ]
         )

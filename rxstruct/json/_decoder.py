@@ -30,13 +30,7 @@ from ..exceptions import (
     UsageError,
 )
 from ._paths import Path, format_path
-from ._snapshot import (
-    ARRAY,
-    OBJECT,
-    JsonSnapshot,
-    OpenContainer,
-    StringParts,
-)
+from ._snapshot import ARRAY, OBJECT, JsonSnapshot, OpenContainer, StringParts
 
 __all__ = ["JsonKind", "PartialJsonDecoder"]
 

@@ -25,7 +25,17 @@ from ._partial import (
     partial_model,
 )
 from ._public import publish as _publish
-from .events import FieldCompleted, ListItem
+from .events import (
+    FieldCompleted,
+    FinalResult,
+    Finished,
+    ItemsDropped,
+    ListItem,
+    PartialUpdate,
+    Retrying,
+    StreamEnded,
+    StreamEvent,
+)
 from .exceptions import (
     ContentFilterError,
     FailedAttempt,
@@ -59,12 +69,6 @@ from .operators import (
 if _typing.TYPE_CHECKING:
     from .structured import (
         AsyncStructuredStream,
-        FinalResult,
-        Finished,
-        ItemsDropped,
-        PartialUpdate,
-        Retrying,
-        StreamEvent,
         StructuredStream,
         TransportRetry,
         retry_with_feedback,
@@ -104,6 +108,7 @@ __all__ = [
     "Retrying",
     "RxStructError",
     "SourceError",
+    "StreamEnded",
     "StreamEvent",
     "StreamStalledError",
     "StructuredStream",

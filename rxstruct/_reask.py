@@ -21,7 +21,6 @@ from . import operators as rxs
 from ._retry import (
     Message,
     Reask,
-    Retrying,
     TransportRetry,
     attempt_context,
     is_reaskable,
@@ -29,7 +28,7 @@ from ._retry import (
     reask_messages,
     retry_after,
 )
-from ._run import FinalResult, PartialUpdate
+from .events import FinalResult, PartialUpdate, Retrying
 from .exceptions import FailedAttempt, RetriesExhaustedError, UsageError
 from .json import JsonSnapshot
 

@@ -26,7 +26,7 @@ import random
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable, SerialDisposable
@@ -44,9 +44,7 @@ from .exceptions import (
 
 __all__ = [
     "ATTEMPT_KEY",
-    "ItemsDropped",
     "Reask",
-    "Retrying",
     "TransportRetry",
     "across_attempts",
     "attempt_context",
@@ -72,86 +70,6 @@ Reask = Callable[[FailedAttempt, list[dict[str, Any]]], Sequence[Message]]
 It gets the failed attempt and the messages rxstruct would append (the
 model's answer, then what is wrong with it) and returns the messages to
 append instead."""
-
-
-# --- events ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class Retrying:
-    """An attempt failed and another one starts: the views are reset.
-
-    On the events stream it comes after everything of the failed attempt and
-    before anything of the next one (and before the backoff wait). The partial
-    view then receives an empty partial (the reset), and the list items and
-    completed fields of the new attempt follow the rule of
-    :class:`ItemsDropped`. With ``rs.stream(..., max_retries=1)`` and a first
-    answer that fails validation (``tests/test_retry`` replays this)::
-
-        server:   '{"name": "Al' '", "age": "x"}'|    '{"name": "Bo"' ', "age": 3}'|
-                  [ rs.stream(client, response_model=User, max_retries=1) ]
-        partials: Al ----- Al ---------------- ∅ ------- Bo ---------- Bo,3 -|
-        events:   P ------ P - F F - Retrying - P ------- P - F -------- P - F -
-                  Finished - Final|
-
-    (``P``: ``PartialUpdate``, ``F``: ``FieldCompleted``, ``∅``: the reset.)
-
-    Example:
-        >>> from rxstruct import SourceError
-        >>> event = Retrying(attempt=2, reason="transport", delay=0.5,
-        ...                  error=SourceError("HTTP 429", status_code=429))
-        >>> event.kind, event.attempt, event.delay
-        ('retrying', 2, 0.5)
-    """
-
-    attempt: int
-    """The number of the attempt that starts now (2 for the first retry)."""
-
-    reason: Literal["reask", "transport", "restart"]
-    """``"reask"``: the answer was unusable and the model is told why;
-    ``"transport"``: the request failed before the first token and is sent
-    again; ``"restart"``: the connection failed after tokens and the request
-    is sent again from the start (only with ``restart_after_tokens=True``)."""
-
-    error: Exception
-    """What went wrong with the previous attempt."""
-
-    raw: str = ""
-    """The text the previous attempt produced (empty before the first token)."""
-
-    delay: float = 0.0
-    """Seconds waited before the new attempt is sent."""
-
-    finished: Any = None
-    """How the previous attempt ended (a ``Finished``) when its stream ended,
-    else ``None``."""
-
-    kind: Literal["retrying"] = "retrying"
-    """Discriminator."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class ItemsDropped:
-    """List items shown by an earlier attempt that the final answer does not have.
-
-    The rule for list items (and completed fields) across attempts: after a
-    :class:`Retrying`, a value of the new attempt equal to the one already
-    emitted at the same path is not emitted again; a different one is emitted
-    (same path and index: it replaces the old one). When the last attempt
-    ends, the paths shown earlier that it did not emit are announced by one
-    ``ItemsDropped`` on the events stream, before ``Finished``: the UI drops
-    them.
-
-    Example:
-        >>> ItemsDropped(paths=(("items", 2),))
-        ItemsDropped(paths=(('items', 2),), kind='items_dropped')
-    """
-
-    paths: tuple[tuple[str | int, ...], ...]
-    """The full paths of the items to drop, in the order they were shown."""
-
-    kind: Literal["items_dropped"] = "items_dropped"
-    """Discriminator."""
 
 
 # --- transport retries ----------------------------------------------------------------

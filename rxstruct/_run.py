@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import anyio
 import openai
@@ -33,9 +33,7 @@ from reactivex.subject import Subject
 
 from . import operators as rxs
 from ._retry import (
-    ItemsDropped,
     Reask,
-    Retrying,
     TransportRetry,
     across_attempts,
     attempt_context,
@@ -46,7 +44,16 @@ from ._retry import (
     retry_after,
 )
 from ._schema import WireFormat
-from .events import FieldCompleted, ListItem
+from .events import (
+    FieldCompleted,
+    FinalResult,
+    Finished,
+    ItemsDropped,
+    ListItem,
+    PartialUpdate,
+    Retrying,
+    StreamEvent,
+)
 from .exceptions import (
     ContentFilterError,
     FailedAttempt,
@@ -62,15 +69,7 @@ from .json import JsonSnapshot, format_path
 from .sources.openai import _chat_text, _cut, _responses_text, _status_error
 from .sources.openai import _Progress as _SourceProgress
 
-__all__ = [
-    "FinalResult",
-    "Finished",
-    "Mode",
-    "PartialUpdate",
-    "Request",
-    "Run",
-    "StreamEvent",
-]
+__all__ = ["Mode", "Request", "Run"]
 
 _T = TypeVar("_T")
 _Client = TypeVar("_Client", openai.OpenAI, openai.AsyncOpenAI)
@@ -78,110 +77,6 @@ _Client = TypeVar("_Client", openai.OpenAI, openai.AsyncOpenAI)
 Mode = Literal["json_schema", "tools", "responses"]
 """How the schema is sent: Chat Completions ``response_format``, a forced tool
 call, or the Responses API ``text.format``."""
-
-
-# --- events ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class PartialUpdate(Generic[_T]):
-    """A new partial value, on the events stream.
-
-    Example:
-        >>> PartialUpdate(value=["Ad"])
-        PartialUpdate(value=['Ad'], kind='partial')
-    """
-
-    value: _T
-    """The partial value (a ``Partial[Model]``, or a list of them)."""
-
-    kind: Literal["partial"] = "partial"
-    """Discriminator."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Finished:
-    """How the request ended: finish reason, token usage and timing.
-
-    Example:
-        >>> f = Finished(finish_reason="stop", chunks=12, deltas=10, duration=2.0,
-        ...              time_to_first_token=0.5)
-        >>> f.truncated, round(f.deltas_per_second, 2)
-        (False, 6.67)
-    """
-
-    finish_reason: str | None
-    """``"stop"``, ``"length"`` (the token limit cut it), ``"tool_calls"``,
-    ``"content_filter"``, ...; ``None`` if the server sent none. Responses API
-    endings are mapped to the same words."""
-
-    chunks: int
-    """How many stream events (SSE messages) arrived."""
-
-    deltas: int
-    """How many text deltas fed the decoder."""
-
-    duration: float
-    """Seconds from sending the request to the end of the stream."""
-
-    time_to_first_token: float | None = None
-    """Seconds from sending the request to the first text delta."""
-
-    usage: Any = None
-    """The provider's token usage object, when it sent one."""
-
-    model: str | None = None
-    """The model the server says answered."""
-
-    response_id: str | None = None
-    """The ``id`` of the completion or response."""
-
-    other_tool_calls: int = 0
-    """Tool mode: how many further tool calls the model made in parallel
-    (ignored: only the first call's arguments are decoded)."""
-
-    kind: Literal["finished"] = "finished"
-    """Discriminator."""
-
-    @property
-    def truncated(self) -> bool:
-        """The model stopped at its token limit."""
-        return self.finish_reason == "length"
-
-    @property
-    def deltas_per_second(self) -> float:
-        """Text deltas (about one token each) per second of generation."""
-        start = self.time_to_first_token or 0.0
-        span = self.duration - start
-        return self.deltas / span if span > 0 else 0.0
-
-
-@dataclass(frozen=True, kw_only=True)
-class FinalResult(Generic[_T]):
-    """The validated final value, the last event of a successful run.
-
-    Example:
-        >>> FinalResult(value=42)
-        FinalResult(value=42, kind='final')
-    """
-
-    value: _T
-    """The response model instance, fully validated."""
-
-    kind: Literal["final"] = "final"
-    """Discriminator."""
-
-
-StreamEvent = (
-    PartialUpdate[Any]
-    | ListItem[Any]
-    | FieldCompleted
-    | Finished
-    | FinalResult[Any]
-    | Retrying
-    | ItemsDropped
-)
-"""Everything the events stream carries, told apart by ``kind``."""
 
 
 # --- the request -------------------------------------------------------------------

@@ -35,9 +35,10 @@ import openai
 from pydantic import BaseModel, Field
 
 from . import operators as rxs
+from .events import Finished
 from .exceptions import RxStructError
 from .sources import demo_recording_path, load_recording
-from .structured import Finished, StructuredStream, stream
+from .structured import StructuredStream, stream
 from .testing import LlamaServer, ScriptedLLMServer
 
 __all__ = ["Recipe", "Recipes", "main"]

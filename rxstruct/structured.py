@@ -49,7 +49,7 @@ Outcomes (each is an exception from :mod:`rxstruct.exceptions`):
 - re-asking: with ``max_retries=N`` invalid JSON, a cut answer and a failed
   validation are re-asked up to N times; the views are reset on a
   ``Retrying`` event (partials: an empty value; items and fields: see
-  :class:`ItemsDropped`). When every allowed attempt failed:
+  :class:`~rxstruct.events.ItemsDropped`). When every allowed attempt failed:
   :class:`~rxstruct.RetriesExhaustedError` with each attempt's error and text.
 - closing: ``break``, ``close()``, Ctrl-C, cancelling the task or disposing
   a ``connect()`` closes the HTTP response at once; a loop closed this way just
@@ -80,30 +80,16 @@ from reactivex.disposable import CompositeDisposable, Disposable
 from ._partial import Partial
 from ._public import publish as _publish
 from ._reask import retry_with_feedback
-from ._retry import ItemsDropped, Reask, Retrying, TransportRetry
-from ._run import (
-    FinalResult,
-    Finished,
-    Mode,
-    PartialUpdate,
-    Request,
-    Run,
-    StreamEvent,
-)
+from ._retry import Reask, TransportRetry
+from ._run import Mode, Request, Run
 from ._schema import wire_format
-from .events import FieldCompleted, ListItem
+from .events import FieldCompleted, Finished, ListItem, StreamEvent
 from .exceptions import UsageError
 from .sinks import to_iterator
 
 __all__ = [
     "AsyncStructuredStream",
-    "FinalResult",
-    "Finished",
-    "ItemsDropped",
     "Mode",
-    "PartialUpdate",
-    "Retrying",
-    "StreamEvent",
     "StructuredStream",
     "TransportRetry",
     "retry_with_feedback",
@@ -704,7 +690,7 @@ def stream(
     return StructuredStream(client, run, latest=latest)
 
 
-# The event types and the retry operator defined in private modules show this
-# module as their home (names defined here, and type aliases, are left as they
-# are).
+# The names defined in private modules (the retry policy and operator, the
+# request modes) show this module as their home; the event types live in
+# rxstruct.events.
 _publish(globals(), __all__)

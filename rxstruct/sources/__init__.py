@@ -24,12 +24,12 @@ from __future__ import annotations
 import typing as _typing
 
 from .._public import publish as _publish
+from ..events import StreamEnded
 from ._bridge import from_async_iterable, from_blocking_iterable
 from ._replay import Recording, demo_recording_path, load_recording, replay
 
 if _typing.TYPE_CHECKING:
     from .openai import (
-        StreamEnded,
         from_chat_completion,
         from_responses,
         from_tool_call_arguments,
@@ -49,7 +49,6 @@ __all__ = [
 ]
 
 _FROM_OPENAI = (
-    "StreamEnded",
     "from_chat_completion",
     "from_responses",
     "from_tool_call_arguments",

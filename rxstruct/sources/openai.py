@@ -65,11 +65,11 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from reactivex import Observable, abc
 
+from ..events import StreamEnded
 from ..exceptions import SourceError, StreamStalledError, UsageError
 from ._bridge import from_async_iterable, from_blocking_iterable
 
@@ -87,46 +87,6 @@ __all__ = [
     "from_responses",
     "from_tool_call_arguments",
 ]
-
-
-@dataclass(frozen=True, kw_only=True)
-class StreamEnded:
-    """How a model stream ended; given to ``on_finish`` just before completion.
-
-    Example:
-        >>> StreamEnded(finish_reason="length", chunks=12, deltas=10).truncated
-        True
-    """
-
-    finish_reason: str | None
-    """``"stop"``, ``"length"`` (cut by the token limit), ``"tool_calls"``,
-    ``"content_filter"``, ...; ``None`` if the server never sent one. Responses
-    API streams are mapped to the same words: ``"stop"`` for a completed
-    response, ``"length"`` for one incomplete at ``max_output_tokens``."""
-
-    chunks: int
-    """How many stream events (SSE messages) arrived."""
-
-    deltas: int
-    """How many text deltas were emitted."""
-
-    response_id: str | None = None
-    """The ``id`` the server gave the completion or response."""
-
-    model: str | None = None
-    """The model the server says answered."""
-
-    usage: Any = None
-    """The token usage object, when the server sent one (Chat Completions:
-    with ``stream_options={"include_usage": True}``)."""
-
-    kind: Literal["stream_ended"] = "stream_ended"
-    """Discriminator, for streams that mix event types."""
-
-    @property
-    def truncated(self) -> bool:
-        """The model stopped at its token limit: the text is cut short."""
-        return self.finish_reason == "length"
 
 
 # --- public sources --------------------------------------------------------------
